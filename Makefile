@@ -1,0 +1,48 @@
+# Two commands do all set-up: `make run` (the chat on the seed corpus) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: run test lint index chat eval bench bench-index clean
+
+$(BIN)/rag: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	touch $(BIN)/rag
+
+run: $(BIN)/rag
+	$(BIN)/rag index seeds
+	$(BIN)/rag ui
+
+chat: $(BIN)/rag
+	$(BIN)/rag index seeds
+	$(BIN)/rag chat
+
+test: $(BIN)/rag
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(BIN)/rag
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: $(BIN)/rag
+	$(BIN)/rag eval --out eval/report
+
+bench-index: $(BIN)/rag
+	$(BIN)/python bench/index_bench.py
+
+bench: $(BIN)/rag
+	$(BIN)/python bench/ask_bench.py
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache test-artifacts

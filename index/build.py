@@ -1,0 +1,265 @@
+"""Build or update a collection: load → sentences → chunks → vectors → Chroma.
+
+Incremental and crash-safe: unchanged files (same content hash) are skipped, changed ones are
+replaced, files gone from an indexed folder are removed. A document's chunks and sentences are
+written before its document record, and readers trust only records whose hash matches that
+record, so a file is either fully indexed or not at all; records left by an interrupted run are
+removed by the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
+from index.embed import Embedder, Vectors
+from index.errors import SkippedFile
+from index.load import discover, load_file, source_name
+from index.segment import split_sentences
+from index.settings import IndexSettings
+from index.store import DOCS, SENTENCES, Store, check_name, open_client
+from index.types import Chunk, Document, Sentence
+
+_BATCH_SENTENCES = 512
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one indexing run did."""
+
+    collection: str
+    files: int
+    indexed: int
+    unchanged: int
+    removed: int
+    skipped: tuple[tuple[str, str], ...]
+    sentences: int
+    chunks: int
+    characters: int
+    seconds: float
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.collection}: {self.files} files ({self.indexed} indexed, {self.unchanged} "
+            f"unchanged, {self.removed} removed, {len(self.skipped)} skipped), "
+            f"{self.sentences} sentences, {self.chunks} chunks in {self.seconds:.1f} s"
+        ]
+        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+@dataclass
+class _Run:
+    files: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    characters: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def stable_id(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
+
+
+class Indexer:
+    """Turns files into a collection. One writer per collection at a time (a file lock)."""
+
+    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None,
+                 client: Any = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = open_client(self.settings)
+        return self._client
+
+    def build(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
+              progress: bool = False, base: Path | None = None) -> IndexReport:
+        name = check_name(collection or self.settings.collection)
+        base = base or Path.cwd()
+        started = time.perf_counter()
+        files = list(discover(paths))
+        run = _Run(files=len(files))
+        with self._lock(name):
+            store = Store(self.client, name)
+            if rebuild:
+                store.drop()
+            for source, sha in store.orphan_sources():
+                self._drop_version(store, source, sha)
+            known = store.docs()
+            seen: set[str] = set()
+            pending: list[_Pending] = []
+            bar = _progress(len(files), name, progress)
+            for file, root in files:
+                source = source_name(file, root, base)
+                seen.add(source)
+                bar.update(1)
+                try:
+                    item = self._prepare(file, source, known.get(source))
+                except SkippedFile as skip:
+                    run.skipped.append((skip.path, skip.reason))
+                    continue
+                if item is None:
+                    run.unchanged += 1
+                    continue
+                pending.append(item)
+                if sum(len(p.sentences) for p in pending) >= _BATCH_SENTENCES:
+                    self._flush(store, pending, run)
+            self._flush(store, pending, run)
+            bar.close()
+            run.removed = self._remove_gone(store, paths, base, known, seen)
+        return IndexReport(
+            collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
+            removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
+            chunks=run.chunks, characters=run.characters,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _prepare(self, file: Path, source: str, known: Any) -> _Pending | None:
+        max_bytes = int(self.settings.max_file_mb * 1e6)
+        if known is not None:
+            try:
+                if file.stat().st_size <= max_bytes and \
+                        hashlib.sha256(file.read_bytes()).hexdigest() == known.sha256:
+                    return None
+            except OSError:
+                pass
+        doc = load_file(file, source, max_bytes)
+        sentences = fit_sentences(split_sentences(doc.text, source), doc.text,
+                                  self.embedder.max_pieces, self.embedder.count_pieces)
+        if not sentences:
+            raise SkippedFile(source, "has no sentences")
+        chunks = chunk_sentences(
+            sentences, doc.text, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens,
+            tiktoken_counter(), self.embedder.max_pieces, self.embedder.count_pieces,
+        )
+        return _Pending(doc, sentences, chunks)
+
+    def _flush(self, store: Store, pending: list[_Pending], run: _Run) -> None:
+        if not pending:
+            return
+        texts = [s.text for p in pending for s in p.sentences]
+        vectors = self.embedder.embed(texts)
+        offset = 0
+        for item in pending:
+            n = len(item.sentences)
+            self._write(store, item, vectors[offset : offset + n])
+            offset += n
+            run.indexed += 1
+            run.sentences += n
+            run.chunks += len(item.chunks)
+            run.characters += len(item.doc.text)
+        pending.clear()
+
+    def _write(self, store: Store, item: _Pending, vectors: Vectors) -> None:
+        doc, sha = item.doc, item.doc.sha256
+        sent_ids = [stable_id("s", doc.source, s.index, s.text) for s in item.sentences]
+        first_chunk = {}
+        for c in item.chunks:
+            for s in c.sentences:
+                first_chunk.setdefault(s.index, c.index)
+        store.upsert(
+            SENTENCES, sent_ids, vectors, [s.text for s in item.sentences],
+            [{"source": doc.source, "doc_sha": sha, "index": s.index, "start": s.start,
+              "end": s.end, "chunk": first_chunk.get(s.index, 0),
+              "page": doc.page_of(s.start) or 0} for s in item.sentences],
+        )
+        chunk_vectors = np.stack([_mean(vectors[[s.index for s in c.sentences]])
+                                  for c in item.chunks])
+        store.upsert(
+            "", [stable_id("c", doc.source, c.index, c.text) for c in item.chunks], chunk_vectors,
+            [c.text for c in item.chunks],
+            [{"source": doc.source, "doc_sha": sha, "index": c.index, "start": c.start,
+              "end": c.end, "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)}
+             for c in item.chunks],
+        )
+        # the document record comes last: it marks the document complete
+        store.upsert(
+            DOCS, [stable_id("d", doc.source)], _mean(vectors)[None, :], [doc.text],
+            [{"source": doc.source, "doc_sha": sha, "kind": doc.kind,
+              "sentences": len(item.sentences), "chunks": len(item.chunks),
+              "indexed_at": time.time(), "pages": json.dumps(list(doc.pages))}],
+        )
+        store.delete_source(doc.source, keep_sha=sha)
+
+    @staticmethod
+    def _drop_version(store: Store, source: str, sha: str) -> None:
+        where = {"$and": [{"source": source}, {"doc_sha": sha}]}
+        for suffix in ("", SENTENCES):
+            store.col(suffix).delete(where=where)
+
+    @staticmethod
+    def _remove_gone(store: Store, paths: list[Path], base: Path, known: dict[str, Any],
+                     seen: set[str]) -> int:
+        removed = 0
+        for path in paths:
+            if not path.is_dir():
+                continue
+            prefix = source_name(path, path, base)
+            inside = prefix != path.name or path.resolve().parent == base.resolve()
+            prefix = "" if prefix in (".", "") or not inside else prefix + "/"
+            for source in known:
+                if source in seen or not source.startswith(prefix):
+                    continue
+                file = (base / source) if inside else (path / source)
+                if not file.exists():
+                    store.delete_source(source)
+                    removed += 1
+        return removed
+
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        lock_dir = self.settings.data_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with (lock_dir / f"{name}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _mean(vectors: Vectors) -> Vectors:
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
+
+
+def _progress(total: int, name: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"indexing {name}", unit="file", file=sys.stderr,
+                disable=not enabled, leave=False)
+
+
+def build_index(paths: list[str | Path], collection: str | None = None, *,
+                settings: IndexSettings | None = None, rebuild: bool = False,
+                progress: bool = False, embedder: Embedder | None = None) -> IndexReport:
+    """Index files and folders into ``collection`` (default: ``settings.collection``)."""
+    settings = settings or IndexSettings()
+    indexer = Indexer(settings, embedder)
+    return indexer.build([Path(p) for p in paths], collection, rebuild=rebuild, progress=progress)

