@@ -1,6 +1,6 @@
 """Build the index: load → sentences → chunks → vectors → Chroma."""
 
-from index.build import IndexReport, Indexer, build_index
+from index.build import Indexer, IndexReport, build_index
 from index.embed import Embedder
 from index.settings import IndexSettings
 from index.store import Store, open_client

@@ -132,6 +132,8 @@ class Indexer:
             self._flush(store, pending, run)
             bar.close()
             run.removed = self._remove_gone(store, paths, base, known, seen)
+            if rebuild or run.indexed or run.removed or not store.version():
+                store.bump_version()
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,

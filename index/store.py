@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +154,14 @@ class Store:
         docs = {(d.source, d.sha256) for d in self.docs().values()}
         seen = {(str(m["source"]), str(m["doc_sha"])) for m in self._iter_meta("")}
         return seen - docs
+
+    def version(self) -> str:
+        """Changes whenever an indexing run changed the collection (readers cache on it)."""
+        meta = self.client.get_collection(self.name + DOCS).metadata or {}
+        return str(meta.get("version", ""))
+
+    def bump_version(self) -> None:
+        self.col(DOCS).modify(metadata={"version": uuid.uuid4().hex})
 
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())

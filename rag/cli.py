@@ -1,0 +1,153 @@
+"""The ``rag`` command: the one place that wires index, answering, UI and eval together."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from index.errors import RagError
+
+
+def _env_defaults() -> None:
+    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
+                       ("ANONYMIZED_TELEMETRY", "False"), ("GRADIO_ANALYTICS_ENABLED", "False"),
+                       ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(key, value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited document Q&A.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="index files and folders into a collection")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
+    p.add_argument("--collection", help="collection name (default: RAG_COLLECTION or 'seed')")
+    p.add_argument("--rebuild", action="store_true", help="drop the collection first")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--collection")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.add_argument("--collection")
+
+    p = sub.add_parser("ui", help="serve the chat in the browser")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--collection")
+
+    p = sub.add_parser("eval", help="measure citation accuracy")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options of the eval (see rag eval -h)")
+
+    sub.add_parser("collections", help="list the indexed collections")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _env_defaults()
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rag.pipeline import Engine
+    from rag.settings import Settings
+
+    settings = Settings()
+    if args.command == "eval":
+        from eval.run import main as eval_main
+
+        return eval_main(args.rest, settings=settings)
+    engine = Engine(settings)
+    if args.command == "index":
+        paths = args.paths or [settings.seeds_dir]
+        report = engine.index(paths, args.collection, rebuild=args.rebuild,
+                              progress=not args.quiet)
+        print(report.summary())
+        return 0
+    if args.command == "collections":
+        for name in engine.collections():
+            print(name)
+        return 0
+    if args.command == "ask":
+        answer = engine.ask(args.question, None, args.collection)
+        if args.json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        else:
+            print(format_answer(answer))
+        return 0
+    if args.command == "chat":
+        return _chat(engine, args.collection)
+    if args.command == "ui":
+        from ui.app import launch
+
+        launch(engine, host=args.host, port=args.port, collection=args.collection)
+        return 0
+    raise AssertionError(args.command)
+
+
+def answer_json(answer: object) -> dict[str, object]:
+    from rag.types import Answer
+
+    assert isinstance(answer, Answer)
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {k: v for k, v in asdict(c).items() if k in ("n", "source", "start", "end", "text",
+                                                         "score")}
+            for c in answer.citations
+        ],
+    }
+
+
+def format_answer(answer: object) -> str:
+    from rag.types import Answer
+
+    assert isinstance(answer, Answer)
+    lines = [answer.text]
+    for c in answer.citations:
+        lines.append(f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}")
+    return "\n".join(lines)
+
+
+def _chat(engine: object, collection: str | None) -> int:
+    from rag.pipeline import Engine
+
+    assert isinstance(engine, Engine)
+    engine.store(collection)  # builds the seed collection if needed, fails early otherwise
+    history: list[tuple[str, str]] = []
+    print("Ask about your documents (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = engine.ask(question, history, collection)
+        except RagError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer))
+        history.append((question, answer.text))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Turn chosen sentences into an Answer: the answer first, a marker after each sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.text import Question, highlight_span
+from rag.types import Answer, Candidate, Citation
+
+
+def refusal_text(collection: str) -> str:
+    return (f"The documents don't say. Nothing in the collection \"{collection}\" answers this "
+            "question; try rephrasing it, or add documents that cover it.")
+
+
+def compose(question_text: str, question: Question, collection: str,
+            chosen: Sequence[Candidate], candidates: Sequence[Candidate],
+            refuse_below: float) -> Answer:
+    """An answer citing ``chosen``, or a refusal when the best support is under the threshold."""
+    best = chosen[0].score if chosen else 0.0
+    if not chosen or best < refuse_below:
+        return Answer(question_text, refusal_text(collection), (), True, collection, best,
+                      tuple(candidates))
+    citations = []
+    parts = []
+    for n, c in enumerate(chosen, start=1):
+        span = highlight_span(question, c.text)
+        citations.append(Citation(n, c.source, c.start, c.end, c.text, round(c.score, 4), span))
+        shown = c.text if span is None else (
+            f"{c.text[:span[0]]}**{c.text[span[0]:span[1]]}**{c.text[span[1]:]}")
+        parts.append(f"{shown} [{n}]")
+    return Answer(question_text, " ".join(parts), tuple(citations), False, collection, best,
+                  tuple(candidates))

@@ -1,0 +1,25 @@
+"""The product's errors (defined once, in ``index.errors``, the bottom floor)."""
+
+from index.errors import (
+    CollectionNotFound,
+    ConfigError,
+    InvalidCollectionName,
+    InvalidQuestion,
+    ModelUnavailable,
+    PathNotFound,
+    RagError,
+    SkippedFile,
+    StoreUnavailable,
+)
+
+__all__ = [
+    "CollectionNotFound",
+    "ConfigError",
+    "InvalidCollectionName",
+    "InvalidQuestion",
+    "ModelUnavailable",
+    "PathNotFound",
+    "RagError",
+    "SkippedFile",
+    "StoreUnavailable",
+]

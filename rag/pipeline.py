@@ -1,0 +1,198 @@
+"""``ask()``: retrieve → choose sentences → answer with citations.
+
+The steps are LangChain runnables chained with LCEL; the values between them are our own
+frozen dataclasses, so no LangChain type reaches an :class:`Answer`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.build import Indexer, IndexReport
+from index.embed import Embedder, Vectors
+from index.errors import CollectionNotFound, InvalidQuestion
+from index.store import Store, check_name, open_client
+from rag.compose import compose
+from rag.retrieve import CorpusView, Retriever, documents_of
+from rag.select import HEAD_SENTENCES, choose, score_sentences
+from rag.settings import Settings
+from rag.text import Question, about_document, terms
+from rag.types import Answer, Candidate
+
+History = list[tuple[str, str]]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MARKERS = re.compile(r"\[\d+\]|\*\*")
+
+
+@dataclass(frozen=True)
+class _Query:
+    text: str
+    question: Question
+    history_terms: tuple[str, ...]
+    vector: Vectors
+    collection: str
+
+
+@dataclass(frozen=True)
+class _Scored:
+    query: _Query
+    candidates: tuple[Candidate, ...]
+    view: CorpusView
+
+
+class Engine:
+    """Everything ``ask()`` needs, loaded once and shared by threads: model, store, BM25."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 client: Any = None) -> None:
+        self.settings = settings or Settings()
+        self.embedder = embedder or Embedder(self.settings.model_path,
+                                             self.settings.embed_batch_size)
+        self._client = client
+        self._retrievers: dict[str, Retriever] = {}
+        self._lock = threading.Lock()
+        self._chain: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = open_client(self.settings)
+        return self._client
+
+    # -- collections ---------------------------------------------------------------------------
+
+    def collections(self) -> list[str]:
+        return Store.collection_names(self.client)
+
+    def store(self, collection: str | None = None) -> Store:
+        """The store of ``collection``; the default one is built from the seeds if missing."""
+        name = check_name(collection or self.settings.collection)
+        store = Store(self.client, name)
+        if not store.exists():
+            if name == self.settings.collection and self.settings.seeds_dir.exists():
+                self.index([self.settings.seeds_dir], name, progress=True)
+            else:
+                raise CollectionNotFound(name, self.collections())
+        return store
+
+    def index(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
+              progress: bool = False) -> IndexReport:
+        indexer = Indexer(self.settings, self.embedder, self.client)
+        return indexer.build(paths, collection, rebuild=rebuild, progress=progress)
+
+    def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
+        return documents_of(self.store(collection))
+
+    def document_text(self, source: str, collection: str | None = None) -> str | None:
+        return self.store(collection).doc_text(source)
+
+    def retriever(self, collection: str) -> Retriever:
+        with self._lock:
+            if collection not in self._retrievers:
+                self._retrievers[collection] = Retriever(self.store(collection))
+            return self._retrievers[collection]
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def ask(self, question: object, history: object = None,
+            collection: str | None = None) -> Answer:
+        text = self._check_question(question)
+        turns = _check_history(history)
+        name = check_name(collection or self.settings.collection)
+        result: Answer = self.chain.invoke({"text": text, "history": turns, "collection": name})
+        return result
+
+    @property
+    def chain(self) -> Any:
+        if self._chain is None:
+            from langchain_core.runnables import RunnableLambda
+
+            self._chain = (RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
+                           | RunnableLambda(self._answer))
+        return self._chain
+
+    def _prepare(self, request: dict[str, Any]) -> _Query:
+        text: str = request["text"]
+        question = Question.parse(text)
+        history_text = ""
+        turns: History = request["history"]
+        if turns and question.anaphoric:
+            last_q, last_a = turns[-1]
+            history_text = f"{last_q} {_MARKERS.sub('', last_a)}"
+        query_text = f"{text} {history_text}".strip()
+        vector = self.embedder.embed([query_text])[0]
+        return _Query(text, question, tuple(terms(history_text)), vector, request["collection"])
+
+    def _retrieve(self, query: _Query) -> _Scored:
+        retriever = self.retriever(query.collection)
+        view = retriever.view()
+        query_terms = list(query.question.terms) + list(query.history_terms)
+        hits = retriever.chunks(query.vector, query_terms, self.settings.top_chunks)
+        heads = HEAD_SENTENCES if about_document(query.question) else 0
+        records = retriever.sentences(hits, query.vector, self.settings.top_sentences, heads)
+        candidates = score_sentences(query.question, query.history_terms, query.vector, records,
+                                     view.weight)
+        return _Scored(query, tuple(candidates), view)
+
+    def _answer(self, scored: _Scored) -> Answer:
+        query = scored.query
+        chosen = choose(query.question, scored.candidates, self.settings.max_citations,
+                        scored.view.weight)
+        return compose(query.text, query.question, query.collection, chosen,
+                       scored.candidates, self.settings.refuse_below)
+
+    def _check_question(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestion(
+                f"the question must be text, not {type(question).__name__}: pass a string")
+        text = " ".join(_CONTROL.sub(" ", question).split())
+        if not text:
+            raise InvalidQuestion("the question is empty: type a question about your documents")
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            raise InvalidQuestion(
+                f"the question is {len(text):,} characters long, over the {limit:,} limit: "
+                "ask a shorter question (RAG_MAX_QUESTION_CHARS sets the limit)")
+        return text
+
+
+def _check_history(history: object) -> History:
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise InvalidQuestion("history must be a list of (question, answer) pairs, oldest first")
+    turns: History = []
+    for turn in history:
+        if (not isinstance(turn, list | tuple) or len(turn) != 2
+                or not all(isinstance(x, str) for x in turn)):
+            raise InvalidQuestion(
+                "history must be a list of (question, answer) pairs of strings, oldest first")
+        turns.append((str(turn[0]), str(turn[1])))
+    return turns
+
+
+_engines: dict[Settings, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """One shared engine per settings (the model and BM25 indexes load once per process)."""
+    settings = settings or Settings()
+    with _engines_lock:
+        if settings not in _engines:
+            _engines[settings] = Engine(settings)
+        return _engines[settings]
+
+
+def ask(question: str, history: list[tuple[str, str]] | None = None,
+        collection: str | None = None, *, settings: Settings | None = None) -> Answer:
+    """Answer ``question`` from ``collection`` (default: the seed corpus) with cited sentences.
+
+    ``history`` holds earlier ``(question, answer_text)`` turns, oldest first. Raises a
+    :class:`rag.errors.RagError` subclass whose message says what to do.
+    """
+    return get_engine(settings).ask(question, history, collection)
