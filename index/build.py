@@ -180,7 +180,7 @@ class Indexer:
     def _write(self, store: Store, item: _Pending, vectors: Vectors) -> None:
         doc, sha = item.doc, item.doc.sha256
         sent_ids = [stable_id("s", doc.source, s.index, s.text) for s in item.sentences]
-        first_chunk = {}
+        first_chunk: dict[int, int] = {}
         for c in item.chunks:
             for s in c.sentences:
                 first_chunk.setdefault(s.index, c.index)
@@ -248,7 +248,8 @@ class Indexer:
 def _mean(vectors: Vectors) -> Vectors:
     mean = vectors.mean(axis=0)
     norm = float(np.linalg.norm(mean))
-    return (mean / norm if norm > 0 else mean).astype(np.float32)
+    out: Vectors = (mean / norm if norm > 0 else mean).astype(np.float32)
+    return out
 
 
 def _progress(total: int, name: str, enabled: bool) -> Any:

@@ -51,7 +51,8 @@ def _cut(s: Sentence, max_pieces: int, count_pieces: Counter) -> list[tuple[int,
         # binary search the longest run of words starting at i that fits
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if count_pieces(s.text[words[i][0] - s.start : words[mid - 1][1] - s.start]) <= max_pieces:
+            piece = s.text[words[i][0] - s.start : words[mid - 1][1] - s.start]
+            if count_pieces(piece) <= max_pieces:
                 lo = mid
             else:
                 hi = mid - 1

@@ -95,5 +95,8 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None)
+        if get_dim is None:
+            get_dim = model.get_sentence_embedding_dimension
         return int(get_dim())

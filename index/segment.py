@@ -110,7 +110,8 @@ def _split_block(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         first = nm.group(2)
         if not (first.isupper() or first.isdigit() or nm.group(1)):
             continue
-        if m.group(1) == "." and not m.group(2) and _is_abbreviation(block, m.start(), nm.end() - 1):
+        plain_period = m.group(1) == "." and not m.group(2)
+        if plain_period and _is_abbreviation(block, m.start(), nm.end() - 1):
             continue
         yield start + sent_start, start + cut
         sent_start = nm.start(1)

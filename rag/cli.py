@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from eval.run import main as eval_main
 
-        return eval_main(args.rest, settings=settings)
+        return int(eval_main(args.rest, settings=settings))
     engine = Engine(settings)
     if args.command == "index":
         paths = args.paths or [settings.seeds_dir]
