@@ -32,6 +32,8 @@ from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.types import Chunk, Document, Sentence
 
 _BATCH_SENTENCES = 512
+PREV_CHARS = 300
+"""Each sentence record keeps the end of the sentence before it: what "he" or "it" refers to."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,9 @@ class Indexer:
             SENTENCES, sent_ids, vectors, [s.text for s in item.sentences],
             [{"source": doc.source, "doc_sha": sha, "index": s.index, "start": s.start,
               "end": s.end, "chunk": first_chunk.get(s.index, 0),
-              "page": doc.page_of(s.start) or 0} for s in item.sentences],
+              "page": doc.page_of(s.start) or 0,
+              "prev": item.sentences[s.index - 1].text[-PREV_CHARS:] if s.index else ""}
+             for s in item.sentences],
         )
         chunk_vectors = np.stack([_mean(vectors[[s.index for s in c.sentences]])
                                   for c in item.chunks])

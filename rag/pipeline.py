@@ -18,7 +18,7 @@ from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
 from rag.compose import compose
 from rag.retrieve import CorpusView, Retriever, documents_of
-from rag.select import HEAD_SENTENCES, choose, score_sentences
+from rag.select import HEAD_SENTENCES, Scorer, choose, score_sentences
 from rag.settings import Settings
 from rag.text import Question, about_document, terms
 from rag.types import Answer, Candidate
@@ -56,6 +56,9 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
         self._chain: Any = None
+        self.scorer = Scorer.load()
+        self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
+                             else self.scorer.refuse_below)
 
     @property
     def client(self) -> Any:
@@ -80,9 +83,11 @@ class Engine:
         return store
 
     def index(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
-              progress: bool = False) -> IndexReport:
+              progress: bool = False, base: Path | None = None) -> IndexReport:
+        """Index ``paths``; sources are named relative to ``base`` (default: the working
+        folder) when inside it."""
         indexer = Indexer(self.settings, self.embedder, self.client)
-        return indexer.build(paths, collection, rebuild=rebuild, progress=progress)
+        return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base)
 
     def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
         return documents_of(self.store(collection))
@@ -135,7 +140,7 @@ class Engine:
         heads = HEAD_SENTENCES if about_document(query.question) else 0
         records = retriever.sentences(hits, query.vector, self.settings.top_sentences, heads)
         candidates = score_sentences(query.question, query.history_terms, query.vector, records,
-                                     view.weight)
+                                     view.weight, self.scorer, view.idf.__contains__)
         return _Scored(query, tuple(candidates), view)
 
     def _answer(self, scored: _Scored) -> Answer:
@@ -143,7 +148,7 @@ class Engine:
         chosen = choose(query.question, scored.candidates, self.settings.max_citations,
                         scored.view.weight)
         return compose(query.text, query.question, query.collection, chosen,
-                       scored.candidates, self.settings.refuse_below)
+                       scored.candidates, self.refuse_below)
 
     def _check_question(self, question: object) -> str:
         if not isinstance(question, str):

@@ -74,8 +74,10 @@ class CorpusView:
         self.ids = ids
         self.metas = metas
         self.n = len(ids)
-        self.idf = {t: math.log(1 + (self.n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.default_idf = math.log(1 + (self.n + 0.5) / 0.5)
+        # smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
+        # counts like one found in a single chunk (it may be a paraphrase, or the topic)
+        self.idf = {t: math.log((1 + self.n) / (1 + c)) + 1 for t, c in df.items()}
+        self.default_idf = math.log((1 + self.n) / 2) + 1
         self.bm25 = bm25s.BM25()
         if corpus:
             self.bm25.index(corpus, show_progress=False)
@@ -173,7 +175,8 @@ class Retriever:
                 continue
             out.append(SentenceRecord(
                 sid, source, int(meta["index"]), int(meta["start"]), int(meta["end"]), text,
-                np.asarray(vec, dtype=np.float32), context_of.get(sid, ""), rank_of[sid],
+                np.asarray(vec, dtype=np.float32),
+                f"{meta.get('prev', '')} {context_of.get(sid, '')}", rank_of[sid],
             ))
         out.sort(key=lambda r: (r.source, r.index))
         return out

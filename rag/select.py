@@ -1,18 +1,25 @@
 """Score candidate sentences against the question and choose the fewest that answer it.
 
-A sentence's support score mixes its cosine similarity to the question (stored sentence
-vectors, no encoding at query time) with the IDF-weighted share of the question's content words
-it holds (words of the surrounding chunk count for less). A sentence that lacks the kind of
-thing asked for (a number for "how many", a date for "when") cannot be the answer.
+A sentence's support score is a weighted sum (weights in ``scoring.json``) of a few features:
+its cosine similarity to the question (stored sentence vectors, no encoding at query time), the
+IDF-weighted share of the question's content words it holds (and its chunk holds), the share of
+the previous turn's words its chunk holds (follow-ups), and whether it is a document's dateline
+when the question asks about the document's date. A sentence without the kind of thing asked
+for (a number for "how many", a date for "when") cannot be the answer. The refusal threshold is
+calibrated on data by ``python -m rag.calibrate``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from index.embed import Vectors
+from index.errors import ConfigError
 from rag.retrieve import SentenceRecord
 from rag.text import (
     Question,
@@ -24,17 +31,38 @@ from rag.text import (
 )
 from rag.types import Candidate
 
-DENSE_WEIGHT = 0.45
-CONTEXT_SHARE = 0.35
-HISTORY_WEIGHT = 0.25
 EXTRA_MARGIN = 0.03
 EXTRA_GAIN = 0.4
 HEAD_SENTENCES = 3
 """Sentences at the top of a document that may be its dateline."""
-DATELINE_SUPPORT = 0.9
-"""Lexical support given to a dateline for a question about the document's date or time."""
 PREFIX = 6
 """Words sharing their first PREFIX letters ("Azerbaijani", "Azerbaijan") match for half."""
+FEATURES = ("dense", "lexical", "context", "history", "fits", "dense_gap", "lexical_gap",
+            "chunk_rank", "dateline", "length", "unknown_terms")
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A weighted sum of the features above: how well a sentence supports an answer."""
+
+    weights: tuple[float, ...]
+    bias: float
+    refuse_below: float
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Scorer:
+        data = json.loads((path or SCORING_FILE).read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ConfigError(f"{path or SCORING_FILE} names other features than {FEATURES}: "
+                              "fix its feature list and weights")
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]),
+                   float(data["refuse_below"]))
+
+    def score(self, features: Sequence[float]) -> float:
+        return self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True))
+
+
+SCORING_FILE = Path(__file__).with_name("scoring.json")
 
 
 def coverage(question_terms: Sequence[str], text_terms: set[str],
@@ -59,31 +87,44 @@ def score_sentences(
     query_vector: Vectors,
     records: Sequence[SentenceRecord],
     weight: Callable[[str], float],
+    scorer: Scorer,
+    known: Callable[[str], bool],
 ) -> list[Candidate]:
-    """Candidates, best first."""
+    """Candidates with their features and support scores, best first."""
     if not records:
         return []
-    vectors = np.stack([r.vector for r in records])
-    dense = vectors @ query_vector
+    dense = np.stack([r.vector for r in records]) @ query_vector
     own = list(question.terms)
     extra = [t for t in history_terms if t not in question.terms]
     meta_question = about_document(question)
-    out = []
+    total = sum(weight(t) for t in own)
+    unknown = sum(weight(t) for t in own if not known(t)) / total if total else 0.0
+    rows = []
     for r, d in zip(records, dense, strict=True):
         sent_terms = set(terms(r.text))
         ctx_terms = sent_terms | set(terms(r.context))
-        lex = coverage(own, sent_terms, weight)
-        ctx = coverage(own, ctx_terms, weight)
-        lexical = lex + CONTEXT_SHARE * (ctx - lex)
-        if extra:
-            lexical = (lexical + HISTORY_WEIGHT * coverage(extra, ctx_terms, weight)) / (
-                1 + HISTORY_WEIGHT)
-        if meta_question and r.index < HEAD_SENTENCES and is_date_line(r.text):
-            lexical = max(lexical, DATELINE_SUPPORT)
-        score = DENSE_WEIGHT * float(d) + (1 - DENSE_WEIGHT) * lexical
-        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, float(d), lexical,
-                             score, answer_fits(question, r.text)
-                             and constraints_met(question, r.text)))
+        rows.append([
+            float(d),
+            coverage(own, sent_terms, weight),
+            coverage(own, ctx_terms, weight),
+            coverage(extra, ctx_terms, weight) if extra else 0.0,
+            float(answer_fits(question, r.text) and constraints_met(question, r.text)),
+            0.0,
+            0.0,
+            min(r.rank * 30.0, 2.0),
+            float(meta_question and r.index < HEAD_SENTENCES and is_date_line(r.text)),
+            min(len(r.text), 400) / 400,
+            unknown,
+        ])
+    best_dense = max(row[0] for row in rows)
+    best_lex = max(row[1] for row in rows)
+    out = []
+    for r, row in zip(records, rows, strict=True):
+        row[5] = row[0] - best_dense
+        row[6] = row[1] - best_lex
+        features = tuple(round(x, 6) for x in row)
+        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, features[0],
+                             features[1], scorer.score(features), bool(features[4]), features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
 

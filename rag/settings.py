@@ -11,8 +11,9 @@ class Settings(IndexSettings):
 
     answerer: str = "extractive"
     """``extractive`` (default, no model) or a chat model such as ``openai:<model>``."""
-    refuse_below: float = 0.32
-    """Support score under which the answer is a refusal (calibrated: see README)."""
+    refuse_below: float | None = None
+    """Support score under which the answer is a refusal; default: the calibrated value in
+    ``rag/scoring.json`` (see README, "How refusal is calibrated")."""
     max_citations: int = 3
     top_chunks: int = 8
     """Chunks taken from each retriever (dense and BM25) before fusion."""

@@ -163,6 +163,13 @@ _QUANTITY = re.compile(
     + r")\b(?:\s+(?:of\s+)?([^\W\d_]+))?", re.I)
 _HOW_MANY_WHAT = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 _DURATION_Q = re.compile(r"\bhow (?:long|old|often)\b", re.I)
+_STRICT_DURATION_Q = re.compile(
+    r"\bhow long (?:has|have|had|did|does|do|will|was|were|would|is it since)\b", re.I)
+_MEASURES = frozenset(
+    "square km kilometers kilometres miles meters metres percent per cent dollars euros tons "
+    "tonnes kg kilograms hectares acres feet inches degrees".split())
+_MEASURE_Q = re.compile(r"\bhow (?:big|large|far|much|wide|deep|high|tall)\b|\b(?:area|size|"
+                        r"distance|percentage|share|cost|price)\b", re.I)
 _NAME_OF = re.compile(r"\bname\b", re.I)
 
 
@@ -172,8 +179,11 @@ def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None
     only when the question asks how long, or how many days/years."""
     dates = [m.span() for m in _date_spans(sentence)]
     asked_unit = _HOW_MANY_WHAT.search(question.text)
-    wants_time = bool(_DURATION_Q.search(question.text)) or (
+    strict_time = bool(_STRICT_DURATION_Q.search(question.text)) or (
         asked_unit is not None and asked_unit.group(1).lower() in _TIME_UNITS)
+    wants_time = strict_time or bool(_DURATION_Q.search(question.text))
+    wants_measure = bool(_MEASURE_Q.search(question.text)) or (
+        asked_unit is not None and asked_unit.group(1).lower() in _MEASURES)
     for m in _QUANTITY.finditer(sentence):
         if any(a <= m.start() < b for a, b in dates):
             continue
@@ -181,7 +191,10 @@ def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None
         if value in question.numbers:
             continue
         unit = (m.group(1) or m.group(2) or m.group(4) or "").lower()
-        if (unit in _TIME_UNITS) != wants_time and (unit in _TIME_UNITS or not wants_time):
+        if (unit in _TIME_UNITS) != wants_time and (unit in _TIME_UNITS or strict_time
+                                                     or not wants_time):
+            continue
+        if unit in _MEASURES and not wants_measure:
             continue
         end = m.start() + len(m.group(0).split()[0])
         return m.start(), end

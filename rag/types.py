@@ -19,6 +19,7 @@ class Candidate:
     lexical: float
     score: float
     fits: bool
+    features: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,118 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.build import Indexer
+from index.embed import Embedder
+from index.settings import IndexSettings
+from index.store import DOCS, SENTENCES, Store
+
+SEED = Path("seeds/azernews-2023-01-23-landmines.txt")
+
+
+def counts(indexer: Indexer, name: str = "docs") -> tuple[int, int, int]:
+    store = Store(indexer.client, name)
+    return store.count(), store.count(SENTENCES), store.count(DOCS)
+
+
+@pytest.fixture
+def indexer(tmp_path: Path, embedder: Embedder) -> Indexer:
+    return Indexer(IndexSettings(data_dir=tmp_path / "data", chunk_tokens=80,
+                                 chunk_overlap_tokens=20), embedder)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "seed.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "notes.md").write_text("# Notes\n\nThe bridge opened in 1987. It is 2.5 km long.\n")
+    return root
+
+
+def test_index_is_idempotent(indexer: Indexer, corpus: Path) -> None:
+    first = indexer.build([corpus], "docs")
+    assert first.indexed == 2 and first.sentences > 10 and first.chunks >= 3
+    before = counts(indexer)
+    second = indexer.build([corpus], "docs")
+    assert second.indexed == 0 and second.unchanged == 2
+    assert counts(indexer) == before
+    assert before[2] == 2
+
+
+def test_records_point_at_exact_offsets(indexer: Indexer, corpus: Path) -> None:
+    indexer.build([corpus], "docs")
+    store = Store(indexer.client, "docs")
+    got = store.col(SENTENCES).get(include=["documents", "metadatas"])
+    for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+        doc = store.doc_text(str(meta["source"]))
+        assert doc is not None and doc[int(meta["start"]) : int(meta["end"])] == text
+
+
+def test_changed_file_is_replaced_and_removed_file_is_dropped(indexer: Indexer,
+                                                              corpus: Path) -> None:
+    indexer.build([corpus], "docs")
+    (corpus / "notes.md").write_text("# Notes\n\nThe tunnel opened in 2001.\n")
+    report = indexer.build([corpus], "docs")
+    assert report.indexed == 1 and report.unchanged == 1
+    store = Store(indexer.client, "docs")
+    texts = store.col(SENTENCES).get(where={"source": next(
+        s for s in store.docs() if s.endswith("notes.md"))})["documents"]
+    assert texts == ["# Notes", "The tunnel opened in 2001."]
+    (corpus / "notes.md").unlink()
+    report = indexer.build([corpus], "docs")
+    assert report.removed == 1
+    assert [s.endswith("seed.txt") for s in store.docs()] == [True]
+    assert not store.col("").get(where={"source": {"$ne": next(iter(store.docs()))}})["ids"]
+
+
+def test_bad_inputs_are_skipped_and_the_rest_is_indexed(indexer: Indexer, corpus: Path) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(b"\x00\xff" * 100)
+    (corpus / "latin1.txt").write_bytes("caf\u00e9".encode("latin-1"))
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    report = indexer.build([corpus], "docs")
+    assert report.indexed == 2
+    reasons = dict(report.skipped)
+    assert len(reasons) == 4
+    assert all(any(name.endswith(f) for name in reasons)
+               for f in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf"))
+    assert "skipped" in report.summary()
+
+
+def test_a_file_is_fully_indexed_or_not_at_all(indexer: Indexer, corpus: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    real_upsert = Store.upsert
+
+    def failing_upsert(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
+        if suffix == DOCS:
+            raise RuntimeError("disk full")  # the crash happens after chunks were written
+        real_upsert(self, suffix, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "upsert", failing_upsert)
+    with pytest.raises(RuntimeError):
+        indexer.build([corpus], "docs")
+    store = Store(indexer.client, "docs")
+    assert store.docs() == {}  # nothing counts as indexed
+    assert store.orphan_sources()  # but partial records exist ...
+    monkeypatch.setattr(Store, "upsert", real_upsert)
+    report = indexer.build([corpus], "docs")  # ... and the next run cleans them up
+    assert report.indexed == 2 and not store.orphan_sources()
+    first = counts(indexer)
+    indexer.build([corpus], "docs", rebuild=True)
+    assert counts(indexer) == first
+
+
+def test_missing_path_fails_before_anything_is_written(indexer: Indexer, tmp_path: Path) -> None:
+    from index.errors import PathNotFound
+
+    with pytest.raises(PathNotFound):
+        indexer.build([tmp_path / "missing"], "docs")
+
+
+def test_invalid_collection_name_is_refused(indexer: Indexer, corpus: Path) -> None:
+    from index.errors import InvalidCollectionName
+
+    with pytest.raises(InvalidCollectionName, match="3-60 characters"):
+        indexer.build([corpus], "../x")

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
+from index.embed import Embedder
+from index.segment import split_sentences
+
+SEED = Path("seeds/azernews-2023-01-23-landmines.txt")
+
+
+def test_the_model_input_limit_is_read_from_the_model(embedder: Embedder) -> None:
+    assert embedder.max_pieces == embedder.model.max_seq_length - 2 == 254
+
+
+def test_chunks_hold_whole_sentences_within_limits(embedder: Embedder) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    sentences = fit_sentences(split_sentences(text), text, embedder.max_pieces,
+                              embedder.count_pieces)
+    count = tiktoken_counter()
+    chunks = chunk_sentences(sentences, text, 120, 30, count, embedder.max_pieces,
+                             embedder.count_pieces)
+    assert len(chunks) > 1
+    covered = set()
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+        assert c.start == c.sentences[0].start and c.end == c.sentences[-1].end
+        assert embedder.count_pieces(c.text) <= embedder.max_pieces
+        indexes = [s.index for s in c.sentences]
+        assert indexes == list(range(indexes[0], indexes[-1] + 1))
+        covered.update(indexes)
+        if len(c.sentences) > 1:
+            assert sum(count(s.text) for s in c.sentences) <= 120
+    assert covered == set(range(len(sentences)))
+    # consecutive chunks overlap by whole sentences
+    overlaps = [set(s.index for s in a.sentences) & set(s.index for s in b.sentences)
+                for a, b in zip(chunks, chunks[1:], strict=False)]
+    assert any(overlaps)
+
+
+def test_an_overlong_sentence_is_cut_into_pieces_that_fit(embedder: Embedder) -> None:
+    text = "Intro. " + " ".join(f"word{i} and antidisestablishment" for i in range(400)) + "."
+    sentences = fit_sentences(split_sentences(text), text, embedder.max_pieces,
+                              embedder.count_pieces)
+    assert len(sentences) > 2
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
+        assert embedder.count_pieces(s.text) <= embedder.max_pieces
+    chunks = chunk_sentences(sentences, text, 10_000, 0, tiktoken_counter(),
+                             embedder.max_pieces, embedder.count_pieces)
+    assert all(embedder.count_pieces(c.text) <= embedder.max_pieces for c in chunks)
+
+
+def test_tiktoken_counts_offline() -> None:
+    assert tiktoken_counter()("Hello world") == 2

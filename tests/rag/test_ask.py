@@ -1,0 +1,120 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from index.errors import CollectionNotFound, InvalidCollectionName, InvalidQuestion
+from rag import Answer, Citation, Settings, ask
+from rag.cli import answer_json, main
+from rag.pipeline import Engine
+
+SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
+
+
+def check_citations(answer: Answer) -> None:
+    for n, c in enumerate(answer.citations, start=1):
+        assert isinstance(c, Citation) and c.n == n
+        assert f"[{n}]" in answer.text
+        assert Path(c.source).read_text(encoding="utf-8")[c.start : c.end] == c.text
+
+
+def test_contract(seed_engine: Engine) -> None:
+    a = seed_engine.ask("How many Azerbaijanis became victims of landmine explosions?")
+    assert not a.refused
+    assert "282" in a.text and a.text.index("282") < a.text.index("[1]")
+    assert [c.source for c in a.citations] == [SEED_SOURCE]
+    assert "282 Azerbaijanis became victims" in a.citations[0].text
+    check_citations(a)
+
+
+def test_public_ask_builds_the_default_corpus_on_first_use(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "fresh")
+    a = ask("Which news agency interviewed Ararat Mirzoyan?", settings=settings)
+    assert "Armenpress" in a.text
+    check_citations(a)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the weather forecast for Baku tomorrow?",
+        "How do I cook Azerbaijani plov?",
+        "On what date did the 44-day war end?",
+    ],
+)
+def test_refuses_when_the_documents_do_not_say(seed_engine: Engine, question: str) -> None:
+    a = seed_engine.ask(question)
+    assert a.refused and a.citations == ()
+    assert a.text.startswith("The documents don't say")
+
+
+def test_follow_up_resolves_against_history(seed_engine: Engine) -> None:
+    first = seed_engine.ask("Whose interview was Hajizada commenting on?")
+    assert "Mirzoyan" in first.text
+    follow = seed_engine.ask("Which news agency interviewed him?",
+                             [("Whose interview was Hajizada commenting on?", first.text)])
+    assert not follow.refused and "Armenpress" in follow.citations[0].text
+    check_citations(follow)
+
+
+def test_same_question_same_answer(seed_engine: Engine) -> None:
+    q = "Who examined the landmines?"
+    assert seed_engine.ask(q) == seed_engine.ask(q)
+
+
+@pytest.mark.parametrize(
+    ("question", "match"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * 100_000, "over the 2,000 limit"),
+        (42, "must be text"),
+        (None, "must be text"),
+    ],
+)
+def test_bad_questions_raise_our_error(seed_engine: Engine, question: object, match: str) -> None:
+    with pytest.raises(InvalidQuestion, match=match):
+        seed_engine.ask(question)
+
+
+def test_bad_history_raises_our_error(seed_engine: Engine) -> None:
+    with pytest.raises(InvalidQuestion, match="history"):
+        seed_engine.ask("Who examined them?", history="not a list")
+    with pytest.raises(InvalidQuestion, match="pairs"):
+        seed_engine.ask("Who examined them?", history=[("only one",)])
+
+
+def test_control_characters_and_other_scripts_get_a_sensible_answer(seed_engine: Engine) -> None:
+    a = seed_engine.ask("How many\x00 Azerbaijanis\x07 became victims of landmines?")
+    assert not a.refused and "282" in a.text
+    for q in ("Сколько азербайджанцев стали жертвами мин?", "地雷の犠牲者は何人ですか？",
+              "🙂🙂🙂"):
+        b = seed_engine.ask(q)
+        check_citations(b)  # refused or cited: never a wrong offset
+
+
+def test_unknown_and_invalid_collections(seed_engine: Engine) -> None:
+    with pytest.raises(CollectionNotFound, match="rag index PATH --collection nothing"):
+        seed_engine.ask("Who?", collection="nothing")
+    with pytest.raises(InvalidCollectionName):
+        seed_engine.ask("Who?", collection="../../etc")
+
+
+def test_cli_json(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "cli"))
+    assert main(["index", "seeds", "--quiet"]) == 0
+    assert "1 indexed" in capsys.readouterr().out
+    assert main(["ask", "Who examined the landmines?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"question", "answer", "refused", "citations"}
+    assert set(out["citations"][0]) == {"n", "source", "start", "end", "text", "score"}
+    assert "military personnel and specialists" in out["citations"][0]["text"]
+    assert main(["ask", "   "]) == 2
+    assert "error: the question is empty" in capsys.readouterr().err
+
+
+def test_answer_json_matches_the_answer(seed_engine: Engine) -> None:
+    a = seed_engine.ask("Who examined the landmines?")
+    j = answer_json(a)
+    assert j["answer"] == a.text and j["refused"] is False

@@ -1,0 +1,253 @@
+"""Turn answers and documents into HTML: pure functions, no Gradio.
+
+Every piece of document text, question text and file name goes through :func:`html.escape`;
+the only markup in the output is our own. Long texts are capped so the page never freezes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rag.types import Answer, Citation
+
+MAX_DOC_CHARS = 200_000
+"""At most this much of a document is put in the page (a window around the cited span)."""
+MAX_ANSWER_CHARS = 20_000
+MAX_QUESTION_CHARS = 2_000
+MAX_CITATION_CHARS = 2_000
+CONTEXT_CHARS = 400
+"""How far the context of a citation reaches on each side, at most."""
+CONTEXT_SENTENCES = 2
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def esc(text: object) -> str:
+    """Escape any text for HTML content and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… [{len(text) - limit:,} more characters]"
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    """The JSON-able answer of the ``ask`` endpoint."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text,
+             "score": c.score}
+            for c in answer.citations
+        ],
+    }
+
+
+def render_answer_text(text: str, turn: int | None = None) -> str:
+    """Answer text as HTML: ``**phrase**`` in bold, ``[n]`` as clickable markers."""
+    text = cap(text, MAX_ANSWER_CHARS)
+    if text.count("**") % 2:  # a half-streamed bold phrase: drop the dangling marker
+        head, _, tail = text.rpartition("**")
+        text = head + tail
+    out = esc(text)
+    out = _BOLD.sub(r'<strong class="answer-phrase">\1</strong>', out)
+    turn_attr = f' data-turn="{turn}"' if turn is not None else ""
+    return _MARKER.sub(
+        lambda m: f'<sup class="marker"{turn_attr} data-n="{m.group(1)}" title="show source">'
+                  f"[{m.group(1)}]</sup>", out)
+
+
+def _highlighted(citation: Citation) -> str:
+    text = citation.text
+    span = citation.highlight
+    if span is None or not 0 <= span[0] < span[1] <= len(text):
+        return esc(cap(text, MAX_CITATION_CHARS))
+    a, b = span
+    return (esc(cap(text[:a], MAX_CITATION_CHARS)) + f'<b class="hl">{esc(text[a:b])}</b>'
+            + esc(cap(text[b:], MAX_CITATION_CHARS)))
+
+
+def context_bounds(doc_text: str, start: int, end: int, sentences: int = CONTEXT_SENTENCES,
+                   reach: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """Offsets of up to ``sentences`` sentences on each side of ``[start, end)``, within its
+    paragraph and at most ``reach`` characters away."""
+    lo = max(0, start - reach)
+    left = doc_text[lo:start]
+    para = left.rfind("\n\n")
+    if para >= 0:
+        lo, left = lo + para + 2, left[para + 2:]
+    cut = lo > 0 and para < 0  # the reach cut a sentence in two
+    ends = [m.end() for m in _SENTENCE_END.finditer(left)]
+    if ends and ends[-1] == len(left):
+        ends.pop()  # the boundary right before the cited sentence
+    if len(ends) >= sentences:
+        lo += ends[-sentences]
+    elif cut and ends:
+        lo += ends[0]
+    hi = min(len(doc_text), end + reach)
+    right = doc_text[end:hi]
+    para = right.find("\n\n")
+    if para >= 0:
+        hi, right = end + para, right[:para]
+    cut = hi < len(doc_text) and para < 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(right)]
+    if len(ends) >= sentences:
+        hi = end + ends[sentences - 1]
+    elif cut and ends:
+        hi = end + ends[-1]
+    return lo, hi
+
+
+def render_citation_context(doc_text: str | None, citation: Citation) -> str:
+    """The cited sentence highlighted inside a sentence or two of context on each side."""
+    cited = f'<mark class="cited">{_highlighted(citation)}</mark>'
+    if doc_text is None or doc_text[citation.start:citation.end] != citation.text:
+        return f'<span class="context">{cited}</span>'
+    lo, hi = context_bounds(doc_text, citation.start, citation.end)
+    before = doc_text[lo:citation.start].lstrip()
+    after = doc_text[citation.end:hi].rstrip()
+    pre = "… " if lo > 0 and before and doc_text[lo - 1] != "\n" else ""
+    post = " …" if hi < len(doc_text) and after and doc_text[hi] != "\n" else ""
+    return (f'<span class="context"><span class="around">{esc(pre + before)}</span>{cited}'
+            f'<span class="around">{esc(after + post)}</span></span>')
+
+
+def render_citation(citation: Citation, doc_text: str | None, turn: int | None = None) -> str:
+    turn_attr = f' data-turn="{turn}"' if turn is not None else ""
+    return (
+        f'<div class="citation" role="button" tabindex="0"{turn_attr} data-n="{citation.n}" '
+        f'title="open the document at this sentence">'
+        f'<div class="citation-head"><span class="citation-n">[{citation.n}]</span> '
+        f'<span class="source">{esc(citation.source)}</span> '
+        f'<span class="offsets">characters {citation.start}–{citation.end}</span></div>'
+        f"{render_citation_context(doc_text, citation)}</div>"
+    )
+
+
+def render_question(text: str) -> str:
+    shown = esc(cap(text, MAX_QUESTION_CHARS))
+    return f'<div class="msg user"><div class="bubble">{shown}</div></div>'
+
+
+def render_answer(answer: Answer, doc_texts: Mapping[str, str | None], turn: int | None = None,
+                  shown_chars: int | None = None) -> str:
+    """One answer: its text with markers, then each citation in context.
+
+    ``shown_chars`` renders only the start of the text (while streaming), without citations.
+    """
+    kind = "refused" if answer.refused else "answer"
+    if shown_chars is not None:
+        kind += " streaming"
+    text = answer.text if shown_chars is None else answer.text[:shown_chars]
+    parts = [f'<div class="msg bot {kind}"><div class="bubble">']
+    if answer.refused:
+        parts.append('<div class="refused-label">No answer in the documents</div>')
+    parts.append(f'<div class="answer-text">{render_answer_text(text, turn)}</div>')
+    if shown_chars is None and answer.citations:
+        parts.append('<div class="citations">')
+        parts += [render_citation(c, doc_texts.get(c.source), turn) for c in answer.citations]
+        parts.append("</div>")
+    parts.append("</div></div>")
+    return "".join(parts)
+
+
+def render_pending() -> str:
+    return ('<div class="msg bot pending"><div class="bubble"><span class="thinking">'
+            "Searching the documents…</span></div></div>")
+
+
+def render_error(message: str) -> str:
+    return (f'<div class="msg bot error"><div class="bubble"><div class="error-label">Error</div>'
+            f'<div class="error-text">{esc(cap(message, MAX_ANSWER_CHARS))}</div></div></div>')
+
+
+def render_conversation(turns: Iterable[str], placeholder: str = "") -> str:
+    """The conversation from already rendered turns (oldest first)."""
+    body = "".join(turns)
+    if not body:
+        body = f'<div class="empty">{esc(placeholder)}</div>' if placeholder else ""
+    return f'<div class="conversation">{body}</div>'
+
+
+def document_window(length: int, start: int | None, end: int | None,
+                    limit: int = MAX_DOC_CHARS) -> tuple[int, int]:
+    """The part of a document of ``length`` characters that is shown: all of it when short,
+    else ``limit`` characters around the span (or the start)."""
+    if length <= limit:
+        return 0, length
+    if start is None or end is None:
+        return 0, limit
+    mid = (start + end) // 2
+    lo = max(0, min(mid - limit // 2, length - limit))
+    return lo, lo + limit
+
+
+def render_document(text: str, start: int | None = None, end: int | None = None,
+                    source: str = "", limit: int = MAX_DOC_CHARS) -> str:
+    """The whole document (capped) with ``[start, end)`` in ``<mark id="cited-span">``."""
+    valid = start is not None and end is not None and 0 <= start <= end <= len(text)
+    if not valid:
+        start = end = None
+    lo, hi = document_window(len(text), start, end, limit)
+    head = f'<div class="doc-head"><span class="source">{esc(source)}</span>'
+    if valid:
+        head += f' <span class="offsets">characters {start}–{end}</span>'
+    head += "</div>"
+    parts = [f'<div class="document">{head}']
+    if lo > 0:
+        parts.append(f'<div class="doc-cut">… {lo:,} characters before are not shown</div>')
+    parts.append('<pre class="doc-text">')
+    if start is not None and end is not None:
+        parts += [esc(text[lo:start]),
+                  f'<mark id="cited-span" class="cited">{esc(text[start:end])}</mark>',
+                  esc(text[end:hi])]
+    else:
+        parts.append(esc(text[lo:hi]))
+    parts.append("</pre>")
+    if hi < len(text):
+        parts.append(f'<div class="doc-cut">… {len(text) - hi:,} characters after are not shown'
+                     "</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def format_time(epoch: object) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(epoch)))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "?"
+
+
+def render_documents(docs: Sequence[Mapping[str, Any]], collection: str) -> str:
+    """The documents of a collection, each clickable (``data-doc`` is its index)."""
+    if not docs:
+        return (f'<div class="documents empty">No documents in “{esc(collection)}” yet: '
+                "upload some below.</div>")
+    rows = [
+        f'<tr class="doc-row" role="button" tabindex="0" data-doc="{i}" title="show the document">'
+        f'<td class="source">{esc(d.get("source", ""))}</td>'
+        f'<td class="num">{esc(d.get("sentences", ""))}</td>'
+        f'<td class="when">{esc(format_time(d.get("indexed_at")))}</td></tr>'
+        for i, d in enumerate(docs)
+    ]
+    return (f'<div class="documents"><div class="doc-count">{len(docs)} document'
+            f'{"s" if len(docs) != 1 else ""} in “{esc(collection)}”</div>'
+            '<table><thead><tr><th>Document</th><th>Sentences</th><th>Indexed</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def render_status(lines: Sequence[tuple[str, str]]) -> str:
+    """Upload results: ``(kind, message)`` with kind ``ok`` or ``error``."""
+    items = "".join(f'<li class="{"ok" if kind == "ok" else "error"}">{esc(msg)}</li>'
+                    for kind, msg in lines)
+    return f'<ul class="status">{items}</ul>' if items else ""

@@ -1,0 +1,140 @@
+"""Uploaded files: checked (type, size, emptiness, readable text), saved under
+``data_dir/uploads/<collection>/`` with a safe name, then indexed, or refused with a reason.
+
+A file is never half-indexed: it is loaded and checked before it replaces anything, and the
+indexer writes a document's records before the record that marks it complete.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from index.errors import RagError, SkippedFile
+from index.load import SUPPORTED, load_file
+from index.store import check_name
+from rag.pipeline import Engine
+
+MAX_NAME_CHARS = 120
+SHOWN_TYPES = ".txt, .md, .html or .pdf"
+
+
+class UploadRefused(RagError):
+    """An uploaded file that is not indexed; the message says why and what to do."""
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from an untrusted one: no folders, no NUL or control characters,
+    no leading dot, only letters, digits, ``.``, ``-``, ``_`` and spaces."""
+    name = unicodedata.normalize("NFC", str(name).replace("\x00", ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = re.sub(r"[^\w.\- ]", "_", name)
+    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" .")
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, suffix = name.rpartition(".")
+        suffix = suffix[:10] if dot else ""
+        name = (stem if dot else name)[: MAX_NAME_CHARS - len(suffix) - 1].rstrip(" .")
+        name = f"{name}.{suffix}" if suffix else name
+    return name or "upload"
+
+
+def upload_dir(data_dir: Path, collection: str) -> Path:
+    """The folder of ``collection``'s uploads (the name is checked: no path tricks)."""
+    return Path(data_dir) / "uploads" / check_name(collection)
+
+
+def check_upload(path: Path, name: str, max_mb: float) -> None:
+    """Refuse a file of the wrong type, over ``max_mb`` megabytes, or empty."""
+    suffix = Path(safe_name(name)).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UploadRefused(f"{name}: unsupported file type {suffix or '(none)'}; "
+                            f"upload {SHOWN_TYPES} files")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UploadRefused(f"{name}: the upload cannot be read ({exc.strerror or exc}); "
+                            "upload it again") from exc
+    if size > max_mb * 1e6:
+        raise UploadRefused(f"{name}: {size / 1e6:.1f} MB is over the {max_mb:g} MB upload "
+                            "limit; split the file or raise RAG_MAX_UPLOAD_MB")
+    if size == 0:
+        raise UploadRefused(f"{name}: the file is empty; upload a file with text in it")
+
+
+def target_path(dest_dir: Path, name: str) -> Path:
+    """Where ``name`` is saved: always directly inside ``dest_dir``."""
+    target = dest_dir / safe_name(name)
+    if target.resolve().parent != dest_dir.resolve():  # belt and braces
+        raise UploadRefused(f"{name}: not a usable file name; rename the file")
+    return target
+
+
+def save_upload(src: Path, name: str, dest_dir: Path, max_mb: float) -> tuple[Path, Path | None]:
+    """Check ``src`` and move it to ``dest_dir`` under a safe name.
+
+    Returns the saved path and the backup of the file it replaced (or None); the caller
+    removes the backup once the new file is indexed, or restores it with :func:`restore`.
+    """
+    check_upload(src, name, max_mb)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = target_path(dest_dir, name)
+    staging = dest_dir / f".upload-{uuid.uuid4().hex}{target.suffix.lower()}"
+    try:
+        staging.write_bytes(src.read_bytes())
+        load_file(staging, target.name, int(max_mb * 1e6))  # readable text, or SkippedFile
+    except SkippedFile as exc:
+        staging.unlink(missing_ok=True)
+        raise UploadRefused(f"{name}: {exc.reason}") from exc
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise UploadRefused(f"{name}: cannot be saved ({exc.strerror or exc})") from exc
+    backup = None
+    if target.exists():
+        backup = dest_dir / f".backup-{uuid.uuid4().hex}{target.suffix.lower()}"
+        target.replace(backup)
+    staging.replace(target)
+    return target, backup
+
+
+def restore(target: Path, backup: Path | None) -> None:
+    if backup is None:
+        target.unlink(missing_ok=True)
+    else:
+        backup.replace(target)
+
+
+def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
+           step: Callable[[int, str], None] | None = None) -> list[tuple[str, str]]:
+    """Save and index uploaded ``(path, original name)`` files into ``collection``.
+
+    Returns ``(kind, message)`` lines, kind ``ok`` or ``error``; one refused file does not
+    stop the others.
+    """
+    dest = upload_dir(engine.settings.data_dir, collection)
+    lines: list[tuple[str, str]] = []
+    for i, (path, name) in enumerate(files):
+        if step is not None:
+            step(i, name)
+        try:
+            target, backup = save_upload(path, name, dest, engine.settings.max_upload_mb)
+            try:
+                report = engine.index([target], collection)
+            except BaseException:
+                restore(target, backup)
+                raise
+            if report.skipped:
+                restore(target, backup)
+                raise UploadRefused(f"{name}: {report.skipped[0][1]}")
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            if report.indexed:
+                done = f"{report.sentences} sentences in {report.seconds:.1f} s"
+            else:
+                done = "unchanged, already indexed"
+            lines.append(("ok", f"{name}: indexed into “{collection}” as {target.name} ({done})"))
+        except RagError as exc:
+            lines.append(("error", str(exc)))
+    return lines
