@@ -23,10 +23,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from index.build import Indexer  # noqa: E402
-from index.embed import Embedder  # noqa: E402
-from index.segment import split_sentences  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
+from index.build import Indexer
+from index.embed import Embedder
+from index.segment import split_sentences
+from index.settings import IndexSettings
 
 
 def paragraphs(path: Path) -> list[str]:
@@ -67,7 +67,7 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = statistics.median
     print(f"XQuAD paragraphs: {len(texts)} files, {chars:,} characters, {len(sentences)} sentences")
-    print("| what | chars/s (median of %d) |" % args.rounds)
+    print(f"| what | chars/s (median of {args.rounds}) |")
     print("|---|---|")
     print(f"| raw encoder, paragraphs | {med(raw_par):,.0f} |")
     print(f"| raw encoder, sentences | {med(raw_sent):,.0f} |")

@@ -83,11 +83,11 @@ def score_plot(results: Sequence[CaseResult], threshold: float, path: Path) -> P
 def topk_plot(summaries: Summaries, path: Path) -> Path:
     """Citation precision and recall when the top k sentences are cited, k = 1..5."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     cmap = plt.get_cmap("tab10")
     for i, (name, systems) in enumerate(summaries.items()):
         color = cmap(i % 10)
-        for system, style in (("ours", "-"), ("baseline", ":")):
+        for system, style, marker in (("ours", "-", "o"), ("baseline", ":", "s")):
             summary = systems.get(system)
             if summary is None:
                 continue
@@ -96,7 +96,8 @@ def topk_plot(summaries: Summaries, path: Path) -> Path:
                 values = [getattr(p, field) for p in summary.curve]
                 if any(v is not None for v in values):
                     ax.plot(ks, [v if v is not None else float("nan") for v in values], style,
-                            marker="o", color=color, label=f"{name} ({system})")
+                            marker=marker, markersize=4, color=color,
+                            label=f"{name} ({system})")
             if system == "ours" and summary.citations.mean_cited is not None:
                 for ax, field in zip(axes, ("precision", "recall"), strict=True):
                     value = getattr(summary.citations, field)
@@ -106,13 +107,15 @@ def topk_plot(summaries: Summaries, path: Path) -> Path:
     for ax, field in zip(axes, ("precision", "recall"), strict=True):
         ax.set_title(f"citation {field} of the top-k sentences")
         ax.set_xlabel("k (sentences cited)")
+        ax.set_xticks(range(1, 6))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="center right")
     fig.text(0.5, 0.005, "lines: fixed top-k (ours: candidates by score; baseline: retrieved "
              "chunks' sentences in order); stars: what ours actually cites (mean count)",
              ha="center", fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=(0, 0.03, 0.8, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -108,35 +108,63 @@ def summarize_all(results: Iterable[CaseResult]) -> dict[str, dict[str, SystemSu
             for d, systems in grouped.items()}
 
 
-def case_row(r: CaseResult) -> dict[str, Any]:
-    """One JSONL row; the baseline's many citations are kept as spans without their text."""
-    row = asdict(r)
-    if r.system != "ours":
-        row["citations"] = [list(c[:3]) for c in r.citations]
-        row["answer"] = row["short_answer"] = ""
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def system_row(r: CaseResult) -> dict[str, Any]:
+    """What one system did with a case. The baseline's many citations are kept as spans
+    without their text (its top sentences are its first five citations)."""
     s = score_case(r)
-    row["metrics"] = {
-        "citation_precision": s.citations.precision if s.citations else None,
-        "citation_recall": s.citations.recall if s.citations else None,
-        "citation_f1": s.citations.f1 if s.citations else None,
-        "citation_exact": s.citations.exact if s.citations else None,
-        "answer_em": s.exact_match, "answer_f1": s.f1, "answer_contained": s.contained,
+    row: dict[str, Any] = {"refused": r.refused, "score": _round(r.score)}
+    if r.system == "ours":
+        row |= {"answer": r.answer, "short_answer": r.short_answer,
+                "citations": [list(c) for c in r.citations],
+                "ranked": [list(c) for c in r.ranked]}
+    else:
+        row["citations"] = [list(c[:3]) for c in r.citations]
+    c = s.citations
+    row |= {
+        "seconds": _round(r.seconds), "verbatim": r.verbatim,
+        "metrics": {
+            "citation_precision": _round(c.precision) if c else None,
+            "citation_recall": _round(c.recall) if c else None,
+            "citation_f1": _round(c.f1) if c else None,
+            "citation_exact": c.exact if c else None,
+            "answer_em": s.exact_match, "answer_f1": _round(s.f1),
+            "answer_contained": s.contained,
+        },
     }
     return row
 
 
+def case_rows(results: Iterable[CaseResult]) -> list[dict[str, Any]]:
+    """One row per case (in run order) with each system's outcome under ``systems``."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in results:
+        row = rows.setdefault((r.dataset, r.case_id), {
+            "dataset": r.dataset, "id": r.case_id, "question": r.question,
+            "answerable": r.answerable, "answers": list(r.answers),
+            "gold": [list(g) for g in r.gold], "gold_text": list(r.gold_text), "systems": {}})
+        row["systems"][r.system] = system_row(r)
+    return list(rows.values())
+
+
 def write_cases(path: Path, results: Iterable[CaseResult]) -> None:
     with path.open("w", encoding="utf-8") as out:
-        for r in results:
-            out.write(json.dumps(case_row(r), ensure_ascii=False) + "\n")
+        for row in case_rows(results):
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def pick_failures(results: Sequence[CaseResult], n: int = 5) -> list[CaseResult]:
     """Real failures of our system, worst first and spread over datasets: confident wrong
-    citations, then a false refusal, then an unanswerable question that was answered."""
+    citations (none of the cited sentences is gold or holds a gold answer), then a false
+    refusal, then an unanswerable question that was answered."""
     ours = [r for r in results if r.system == "ours"]
     wrong = [r for r in ours if r.answerable and r.gold and not r.refused
-             and (citation_score([c[:3] for c in r.citations], r.gold) or _ZERO).correct == 0]
+             and (citation_score([c[:3] for c in r.citations], r.gold) or _ZERO).correct == 0
+             # a cited sentence holding the answer is more likely a gold-offset slip
+             and not contains_answer(" ".join(c[3] for c in r.citations), r.answers)]
     wrong.sort(key=lambda r: -(r.score or 0.0))
     picked: list[CaseResult] = []
     datasets = list(dict.fromkeys(r.dataset for r in wrong))

@@ -66,6 +66,46 @@ class _Pending:
     doc: Document
     sentences: list[Sentence]
     chunks: list[Chunk]
+    replaces: bool
+
+
+@dataclass
+class _Records:
+    ids: list[str] = field(default_factory=list)
+    vectors: list[Vectors] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, id_: str, vector: Vectors, text: str, meta: dict[str, Any]) -> None:
+        self.ids.append(id_)
+        self.vectors.append(vector)
+        self.texts.append(text)
+        self.metas.append(meta)
+
+
+def _add_document(item: _Pending, vectors: Vectors, sentences: _Records, chunks: _Records,
+                  docs: _Records) -> None:
+    doc, sha = item.doc, item.doc.sha256
+    sent_ids = [stable_id("s", doc.source, s.index, s.text) for s in item.sentences]
+    first_chunk: dict[int, int] = {}
+    for c in item.chunks:
+        for s in c.sentences:
+            first_chunk.setdefault(s.index, c.index)
+    for s in item.sentences:
+        sentences.add(sent_ids[s.index], vectors[s.index], s.text, {
+            "source": doc.source, "doc_sha": sha, "index": s.index, "start": s.start,
+            "end": s.end, "chunk": first_chunk.get(s.index, 0), "page": doc.page_of(s.start) or 0,
+            "prev": item.sentences[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
+    for c in item.chunks:
+        chunks.add(stable_id("c", doc.source, c.index, c.text),
+                   _mean(vectors[[s.index for s in c.sentences]]), c.text, {
+                       "source": doc.source, "doc_sha": sha, "index": c.index, "start": c.start,
+                       "end": c.end,
+                       "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)})
+    docs.add(stable_id("d", doc.source), _mean(vectors), doc.text, {
+        "source": doc.source, "doc_sha": sha, "kind": doc.kind,
+        "sentences": len(item.sentences), "chunks": len(item.chunks),
+        "indexed_at": time.time(), "pages": json.dumps(list(doc.pages))})
 
 
 @dataclass
@@ -161,56 +201,32 @@ class Indexer:
             sentences, doc.text, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens,
             tiktoken_counter(), self.embedder.max_pieces, self.embedder.count_pieces,
         )
-        return _Pending(doc, sentences, chunks)
+        return _Pending(doc, sentences, chunks, replaces=known is not None)
 
     def _flush(self, store: Store, pending: list[_Pending], run: _Run) -> None:
+        """Embed the pending documents' sentences in one batch and write them all: sentences,
+        then chunks, then the document records that mark them complete."""
         if not pending:
             return
-        texts = [s.text for p in pending for s in p.sentences]
-        vectors = self.embedder.embed(texts)
+        vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
+        sentences, chunks, docs = _Records(), _Records(), _Records()
         offset = 0
         for item in pending:
             n = len(item.sentences)
-            self._write(store, item, vectors[offset : offset + n])
+            _add_document(item, vectors[offset : offset + n], sentences, chunks, docs)
             offset += n
             run.indexed += 1
             run.sentences += n
             run.chunks += len(item.chunks)
             run.characters += len(item.doc.text)
+        store.upsert(SENTENCES, sentences.ids, np.stack(sentences.vectors), sentences.texts,
+                     sentences.metas)
+        store.upsert("", chunks.ids, np.stack(chunks.vectors), chunks.texts, chunks.metas)
+        store.upsert(DOCS, docs.ids, np.stack(docs.vectors), docs.texts, docs.metas)
+        for item in pending:
+            if item.replaces:  # the new version is complete: drop the old one
+                store.delete_source(item.doc.source, keep_sha=item.doc.sha256)
         pending.clear()
-
-    def _write(self, store: Store, item: _Pending, vectors: Vectors) -> None:
-        doc, sha = item.doc, item.doc.sha256
-        sent_ids = [stable_id("s", doc.source, s.index, s.text) for s in item.sentences]
-        first_chunk: dict[int, int] = {}
-        for c in item.chunks:
-            for s in c.sentences:
-                first_chunk.setdefault(s.index, c.index)
-        store.upsert(
-            SENTENCES, sent_ids, vectors, [s.text for s in item.sentences],
-            [{"source": doc.source, "doc_sha": sha, "index": s.index, "start": s.start,
-              "end": s.end, "chunk": first_chunk.get(s.index, 0),
-              "page": doc.page_of(s.start) or 0,
-              "prev": item.sentences[s.index - 1].text[-PREV_CHARS:] if s.index else ""}
-             for s in item.sentences],
-        )
-        chunk_vectors = np.stack([_mean(vectors[[s.index for s in c.sentences]])
-                                  for c in item.chunks])
-        store.upsert(
-            "", [stable_id("c", doc.source, c.index, c.text) for c in item.chunks], chunk_vectors,
-            [c.text for c in item.chunks],
-            [{"source": doc.source, "doc_sha": sha, "index": c.index, "start": c.start,
-              "end": c.end, "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)}
-             for c in item.chunks],
-        )
-        # the document record comes last: it marks the document complete
-        store.upsert(
-            DOCS, [stable_id("d", doc.source)], _mean(vectors)[None, :], [doc.text],
-            [{"source": doc.source, "doc_sha": sha, "kind": doc.kind,
-              "sentences": len(item.sentences), "chunks": len(item.chunks),
-              "indexed_at": time.time(), "pages": json.dumps(list(doc.pages))}],
-        )
-        store.delete_source(doc.source, keep_sha=sha)
 
     @staticmethod
     def _drop_version(store: Store, source: str, sha: str) -> None:

@@ -31,8 +31,8 @@ from rag.text import (
 )
 from rag.types import Candidate
 
-EXTRA_MARGIN = 0.03
-EXTRA_GAIN = 0.4
+EXTRA_MARGIN = 0.02
+EXTRA_GAIN = 0.5
 HEAD_SENTENCES = 3
 """Sentences at the top of a document that may be its dateline."""
 PREFIX = 6
@@ -95,7 +95,9 @@ def score_sentences(
         return []
     dense = np.stack([r.vector for r in records]) @ query_vector
     own = list(question.terms)
-    extra = [t for t in history_terms if t not in question.terms]
+    extra = [t for t in dict.fromkeys(history_terms) if t not in question.terms]
+    if not own:  # "Who said that?": the previous turn's words are all there is to match
+        own, extra = extra, []
     meta_question = about_document(question)
     total = sum(weight(t) for t in own)
     unknown = sum(weight(t) for t in own if not known(t)) / total if total else 0.0

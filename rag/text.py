@@ -70,7 +70,7 @@ def stem(word: str) -> str:
         return w
     for suffix in ("ational", "ations", "ation", "ments", "ment", "ness", "ings", "ing", "ers",
                    "ies", "ied", "ed", "es", "er", "ly", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+        if w.endswith(suffix) and len(w) - len(suffix) >= (4 if len(suffix) >= 4 else 3):
             w = w[: -len(suffix)]
             if suffix in ("ies", "ied"):
                 w += "y"

@@ -36,11 +36,12 @@ def test_eval_run_writes_the_report(tmp_path: Path, embedder: Embedder,
             assert system["verbatim"]["rate"] == 1.0
             assert [p["k"] for p in system["curve"]] == [1, 2, 3, 4, 5]
     rows = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
-    assert len(rows) == 12
-    ours = [r for r in rows if r["system"] == "ours" and r["dataset"] == "xquad"]
+    assert len(rows) == 6 and all(set(r["systems"]) == {"ours", "baseline"} for r in rows)
+    ours = [r["systems"]["ours"] for r in rows if r["dataset"] == "xquad"]
     # sources are the corpus file names, the names the gold spans use
     assert all(c[0] == "Super_Bowl_50.txt" for r in ours for c in r["citations"])
-    assert all(r["verbatim"] == len(r["citations"]) for r in rows)
+    assert all(r["gold"][0][0] == "Super_Bowl_50.txt" for r in rows if r["dataset"] == "xquad")
+    assert all(s["verbatim"] == len(s["citations"]) for r in rows for s in r["systems"].values())
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     assert "| xquad | baseline |" in report and "where-the-system-fails" in report
     assert "90.1" in report and "72.5" in report

@@ -1,0 +1,180 @@
+"""Warm ``ask()`` latency beside a stock LangChain query, on the same collection, in one run.
+
+    python bench/ask_bench.py [--chunks 100000] [--queries 100] [--out bench/out]
+
+Collections: the seed article, and one of about ``--chunks`` chunks built from the texts in
+../shared/data (XQuAD and SQuAD 2.0 articles, HotpotQA paragraphs), replicated until the size is
+reached. The replicas go through the normal indexing pipeline; only their embedding is cached by
+text (a replica's sentences are the same text, so the same vectors), with a tiny random
+perturbation per copy so the vector index holds no exact duplicates.
+
+Baseline: ``langchain_chroma.Chroma(...).similarity_search(question, k=4)`` on the same chunk
+collection with the same embedding model. Both are timed alternately, question by question,
+after a warm-up. Cold start: a new process that imports, loads and answers one seed question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import numpy as np
+
+from index.embed import Embedder, Vectors
+from rag.pipeline import Engine
+from rag.settings import Settings
+
+DATA = Path("../shared/data")
+
+
+class ReplicaEmbedder(Embedder):
+    """Embeds each distinct text once; repeated texts get the cached vector, slightly moved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[str, Vectors] = {}
+        self.rng = np.random.default_rng(0)
+
+    def embed(self, texts: Any) -> Vectors:
+        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if new:
+            for t, v in zip(new, super().embed(new), strict=True):
+                self.cache[t] = v
+        out = np.stack([self.cache[t] for t in texts]) if texts else super().embed([])
+        out = out + self.rng.normal(0, 0.003, out.shape).astype(np.float32)
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def source_texts() -> list[tuple[str, str]]:
+    docs = []
+    for name in ("xquad.en.json", "squad2-dev-small.json"):
+        for i, art in enumerate(json.loads((DATA / name).read_text())["data"]):
+            docs.append((f"{Path(name).stem}-{i:02d}",
+                         "\n\n".join(p["context"] for p in art["paragraphs"])))
+    hotpot = json.loads((DATA / "hotpot-dev-distractor-first100.json").read_text())
+    paras = [f"{t}\n\n{''.join(s).strip()}" for r in hotpot
+             for t, s in zip(r["context"]["title"], r["context"]["sentences"], strict=True)]
+    for i in range(0, len(paras), 20):
+        docs.append((f"hotpot-{i // 20:02d}", "\n\n".join(paras[i : i + 20])))
+    return docs
+
+
+def questions() -> list[str]:
+    qs = [qa["question"] for art in json.loads((DATA / "xquad.en.json").read_text())["data"]
+          for p in art["paragraphs"] for qa in p["qas"]]
+    return qs[::7]
+
+
+def build_big(engine: Engine, folder: Path, target: int) -> tuple[int, float]:
+    docs = source_texts()
+    started = time.perf_counter()
+    replica, chunks = 0, 0
+    while chunks < target:
+        sub = folder / f"r{replica:03d}"
+        sub.mkdir(parents=True)
+        for name, text in docs:
+            (sub / f"{name}.txt").write_text(f"Copy {replica} of {name}.\n\n{text}",
+                                             encoding="utf-8")
+        report = engine.index([sub], "bench-big")
+        chunks += report.chunks
+        replica += 1
+        print(f"  replica {replica}: {chunks:,} chunks, {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)
+    return chunks, time.perf_counter() - started
+
+
+def time_pair(engine: Engine, collection: str, qs: list[str]) -> tuple[list[float], list[float]]:
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+
+    class LCEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return engine.embedder.embed(texts).tolist()  # type: ignore[no-any-return]
+
+        def embed_query(self, text: str) -> list[float]:
+            return engine.embedder.embed([text])[0].tolist()  # type: ignore[no-any-return]
+
+    stock = Chroma(client=engine.client, collection_name=collection,
+                   embedding_function=LCEmbeddings())
+    for q in qs[:5]:  # warm both
+        engine.ask(q, collection=collection)
+        stock.similarity_search(q, k=4)
+    ours, base = [], []
+    for q in qs:
+        t = time.perf_counter()
+        stock.similarity_search(q, k=4)
+        base.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        engine.ask(q, collection=collection)
+        ours.append(time.perf_counter() - t)
+    return ours, base
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.array(xs) * 1000, q))
+
+
+def cold_start(data_dir: Path) -> float:
+    code = ("import time; t=time.perf_counter(); from rag import ask, Settings; "
+            "ask('How many Azerbaijanis became victims?', "
+            f"settings=Settings(data_dir={str(data_dir)!r})); print(time.perf_counter()-t)")
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    print(f"  cold start: {wall:.2f} s wall (in-process {float(out.stdout.strip()):.2f} s)",
+          file=sys.stderr)
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    qs = questions()[: args.queries]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(Settings(data_dir=Path(tmp) / "data"), embedder=ReplicaEmbedder())
+        engine.index([Path("seeds")], "seed")
+        colds = [cold_start(Path(tmp) / "data") for _ in range(3)]
+        seed_qs = [c["question"] for c in json.loads(
+            Path("eval/seed_qa.json").read_text(encoding="utf-8"))["cases"]]
+        ours, base = time_pair(engine, "seed", seed_qs)
+        rows.append(("seed", engine.store("seed").count(), ours, base))
+        if args.chunks:
+            n, seconds = build_big(engine, Path(tmp) / "big", args.chunks)
+            print(f"  built {n:,} chunks in {seconds:.0f} s", file=sys.stderr)
+            t = time.perf_counter()
+            engine.ask(qs[0], collection="bench-big")
+            print(f"  first ask (loads BM25): {time.perf_counter() - t:.1f} s", file=sys.stderr)
+            ours, base = time_pair(engine, "bench-big", qs)
+            rows.append(("replicated shared data", n, ours, base))
+    lines = ["| collection | chunks | ask() p50 ms | ask() p95 ms | stock k=4 p50 ms | "
+             "stock k=4 p95 ms | p50 ratio |", "|---|---|---|---|---|---|---|"]
+    for name, n, ours, base in rows:
+        lines.append(f"| {name} | {n:,} | {pct(ours, 50):.1f} | {pct(ours, 95):.1f} | "
+                     f"{pct(base, 50):.1f} | {pct(base, 95):.1f} | "
+                     f"{statistics.median(ours) / statistics.median(base):.2f} |")
+    lines.append(f"\nCold start (new process to first seed answer), 3 runs: "
+                 f"{', '.join(f'{c:.2f} s' for c in colds)}")
+    text = "\n".join(lines)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ask_bench.md").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
