@@ -123,6 +123,8 @@ DEFINITIONS = """\
   it; precision, recall and F1 are computed per question and averaged over the answerable
   questions (as HotpotQA's supporting-fact score). A refusal cites nothing and scores 0.
 - **exact set**: every cited sentence is gold and every gold sentence is cited.
+- SQuAD-format gold is the one sentence holding the annotated answer span; another sentence
+  stating the same fact counts as wrong, so precision here is a lower bound.
 - **P when citing**: precision averaged only over questions that cited something;
   **cited/answer**: mean number of sentences cited when citing.
 - **verbatim**: citations whose text equals the document's text at their offsets (must be 100).

@@ -113,8 +113,8 @@ def _round(x: float | None) -> float | None:
 
 
 def system_row(r: CaseResult) -> dict[str, Any]:
-    """What one system did with a case. The baseline's many citations are kept as spans
-    without their text (its top sentences are its first five citations)."""
+    """What one system did with a case. For the baseline, its retrieved chunks and the number
+    of sentences it cited (the document sentences overlapping those chunks)."""
     s = score_case(r)
     row: dict[str, Any] = {"refused": r.refused, "score": _round(r.score)}
     if r.system == "ours":
@@ -122,7 +122,7 @@ def system_row(r: CaseResult) -> dict[str, Any]:
                 "citations": [list(c) for c in r.citations],
                 "ranked": [list(c) for c in r.ranked]}
     else:
-        row["citations"] = [list(c[:3]) for c in r.citations]
+        row |= {"chunks": [list(c) for c in r.chunks], "cited": len(r.citations)}
     c = s.citations
     row |= {
         "seconds": _round(r.seconds), "verbatim": r.verbatim,

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,8 @@ class CaseResult:
     seconds: float
     verbatim: int
     """Citations whose text equals the source document's slice at their offsets."""
+    chunks: tuple[Span, ...] = ()
+    """The baseline's retrieved chunks (its citations are their sentences)."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +211,9 @@ class Runner:
         got = self.baseline.ask(case.question, self.collection(case.corpus))
         seconds = time.perf_counter() - started
         ranked = tuple((s, a, b) for s, a, b, _ in got.citations[:TOP_K])
-        return _result(dataset, "baseline", case, docs, False, None, got.text, got.text,
-                       got.citations, ranked, seconds)
+        result = _result(dataset, "baseline", case, docs, False, None, got.text, got.text,
+                         got.citations, ranked, seconds)
+        return replace(result, chunks=got.chunks)
 
     def _bar(self, items: Sequence[Any], desc: str, unit: str, enabled: bool = True) -> Any:
         from tqdm import tqdm

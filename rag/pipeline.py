@@ -1,7 +1,8 @@
 """``ask()``: retrieve → choose sentences → answer with citations.
 
-The steps are LangChain runnables chained with LCEL; the values between them are our own
-frozen dataclasses, so no LangChain type reaches an :class:`Answer`.
+Three plain steps (prepare the query, retrieve and score sentences, compose the answer) whose
+values are our own frozen dataclasses. LangChain adapters for these steps live in
+``rag.langchain``; the hot path does not import LangChain (it costs most of a second to load).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ class Engine:
         self._client = client
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
-        self._chain: Any = None
         self.scorer = Scorer.load()
         self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
                              else self.scorer.refuse_below)
@@ -108,17 +108,8 @@ class Engine:
         text = self._check_question(question)
         turns = _check_history(history)
         name = check_name(collection or self.settings.collection)
-        result: Answer = self.chain.invoke({"text": text, "history": turns, "collection": name})
-        return result
-
-    @property
-    def chain(self) -> Any:
-        if self._chain is None:
-            from langchain_core.runnables import RunnableLambda
-
-            self._chain = (RunnableLambda(self._prepare) | RunnableLambda(self._retrieve)
-                           | RunnableLambda(self._answer))
-        return self._chain
+        return self._answer(self._retrieve(self._prepare(
+            {"text": text, "history": turns, "collection": name})))
 
     def _prepare(self, request: dict[str, Any]) -> _Query:
         text: str = request["text"]

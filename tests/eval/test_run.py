@@ -41,7 +41,10 @@ def test_eval_run_writes_the_report(tmp_path: Path, embedder: Embedder,
     # sources are the corpus file names, the names the gold spans use
     assert all(c[0] == "Super_Bowl_50.txt" for r in ours for c in r["citations"])
     assert all(r["gold"][0][0] == "Super_Bowl_50.txt" for r in rows if r["dataset"] == "xquad")
-    assert all(s["verbatim"] == len(s["citations"]) for r in rows for s in r["systems"].values())
+    assert all(r["systems"]["ours"]["verbatim"] == len(r["systems"]["ours"]["citations"])
+               for r in rows)
+    assert all(r["systems"]["baseline"]["verbatim"] == r["systems"]["baseline"]["cited"] > 0
+               and 1 <= len(r["systems"]["baseline"]["chunks"]) <= 4 for r in rows)
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     assert "| xquad | baseline |" in report and "where-the-system-fails" in report
     assert "90.1" in report and "72.5" in report

@@ -1,3 +1,4 @@
+import itertools
 from pathlib import Path
 
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
@@ -32,7 +33,7 @@ def test_chunks_hold_whole_sentences_within_limits(embedder: Embedder) -> None:
     assert covered == set(range(len(sentences)))
     # consecutive chunks overlap by whole sentences
     overlaps = [set(s.index for s in a.sentences) & set(s.index for s in b.sentences)
-                for a, b in zip(chunks, chunks[1:], strict=False)]
+                for a, b in itertools.pairwise(chunks)]
     assert any(overlaps)
 
 
