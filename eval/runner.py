@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from eval.baseline import LangChainBaseline
 from eval.datasets import Case, Corpus, Dataset, Span
 from eval.metrics import verbatim
@@ -87,16 +89,12 @@ class CachingEmbedder(Embedder):
         return self.base.model
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        if not self.caching:
+        if not self.caching or not texts:
             return self.base.embed(texts)
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             for text, vector in zip(missing, self.base.embed(missing), strict=True):
                 self._cache[text] = vector
-        import numpy as np
-
-        if not texts:
-            return self.base.embed(texts)
         return np.stack([self._cache[t] for t in texts])
 
     @contextmanager

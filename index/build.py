@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
+from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter, windows
 from index.embed import Embedder, Vectors
 from index.errors import SkippedFile
 from index.load import discover, load_file, source_name
@@ -66,6 +66,8 @@ class _Pending:
     doc: Document
     sentences: list[Sentence]
     chunks: list[Chunk]
+    windows: list[tuple[int, int]]
+    """Sentence ranges embedded together, each sentence in the context of its neighbours."""
     replaces: bool
 
 
@@ -193,22 +195,32 @@ class Indexer:
             except OSError:
                 pass
         doc = load_file(file, source, max_bytes)
-        sentences = fit_sentences(split_sentences(doc.text, source), doc.text,
-                                  self.embedder.max_pieces, self.embedder.count_pieces)
+        limit = self.embedder.max_pieces
+        sentences = split_sentences(doc.text, source)
+        pieces = self.embedder.count_pieces_many([s.text for s in sentences])
+        if any(p > limit for p in pieces):
+            sentences = fit_sentences(sentences, doc.text, limit, self.embedder.count_pieces)
+            pieces = self.embedder.count_pieces_many([s.text for s in sentences])
         if not sentences:
             raise SkippedFile(source, "has no sentences")
-        chunks = chunk_sentences(
-            sentences, doc.text, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens,
-            tiktoken_counter(), self.embedder.max_pieces, self.embedder.count_pieces,
-        )
-        return _Pending(doc, sentences, chunks, replaces=known is not None)
+        count = tiktoken_counter()
+        tokens = [count(s.text) for s in sentences]
+        chunks = chunk_sentences(sentences, doc.text, self.settings.chunk_tokens,
+                                 self.settings.chunk_overlap_tokens, tokens, pieces, limit)
+        return _Pending(doc, sentences, chunks, windows(pieces, limit), replaces=known is not None)
 
     def _flush(self, store: Store, pending: list[_Pending], run: _Run) -> None:
         """Embed the pending documents' sentences in one batch and write them all: sentences,
         then chunks, then the document records that mark them complete."""
         if not pending:
             return
-        vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
+        texts, spans = [], []
+        for item in pending:
+            for i, j in item.windows:
+                start = item.sentences[i].start
+                texts.append(item.doc.text[start : item.sentences[j - 1].end])
+                spans.append([(s.start - start, s.end - start) for s in item.sentences[i:j]])
+        vectors = np.concatenate(self.embedder.embed_in_context(texts, spans))
         sentences, chunks, docs = _Records(), _Records(), _Records()
         offset = 0
         for item in pending:

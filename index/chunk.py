@@ -82,27 +82,28 @@ def chunk_sentences(
     text: str,
     target_tokens: int,
     overlap_tokens: int,
-    count_tokens: Counter,
+    tokens: Sequence[int],
+    pieces: Sequence[int],
     max_pieces: int,
-    count_pieces: Counter,
 ) -> list[Chunk]:
     """Consecutive sentences, about ``target_tokens`` each, never over ``max_pieces``.
 
-    Each new chunk starts with the trailing sentences of the previous one, up to
-    ``overlap_tokens``. Every sentence must already fit the cap (see :func:`fit_sentences`).
+    ``tokens`` and ``pieces`` give each sentence's size in tiktoken tokens and in the model's
+    word pieces (word pieces add up over white space, so a chunk's count is the sum). Each new
+    chunk starts with the trailing sentences of the previous one, up to ``overlap_tokens``.
+    Every sentence must already fit the cap (see :func:`fit_sentences`).
     """
     if not sentences:
         return []
-    tokens = [count_tokens(s.text) for s in sentences]
     chunks: list[Chunk] = []
     i = 0
     while i < len(sentences):
         j = i + 1
-        size = tokens[i]
-        while j < len(sentences) and size + tokens[j] <= target_tokens:
-            if count_pieces(text[sentences[i].start : sentences[j].end]) > max_pieces:
-                break
+        size, width = tokens[i], pieces[i]
+        while (j < len(sentences) and size + tokens[j] <= target_tokens
+               and width + pieces[j] <= max_pieces):
             size += tokens[j]
+            width += pieces[j]
             j += 1
         chunks.append(_make_chunk(sentences[i:j], text, len(chunks)))
         if j >= len(sentences):
@@ -114,6 +115,21 @@ def chunk_sentences(
             k -= 1
         i = k
     return chunks
+
+
+def windows(pieces: Sequence[int], max_pieces: int) -> list[tuple[int, int]]:
+    """Ranges ``[i, j)`` of consecutive sentences that the model reads in one pass, without
+    overlap: each sentence is embedded once, in the context of its neighbours."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        j, width = i + 1, pieces[i]
+        while j < len(pieces) and width + pieces[j] <= max_pieces:
+            width += pieces[j]
+            j += 1
+        out.append((i, j))
+        i = j
+    return out
 
 
 def _make_chunk(sentences: Sequence[Sentence], text: str, index: int) -> Chunk:

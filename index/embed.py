@@ -78,6 +78,13 @@ class Embedder:
     def count_pieces(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))
 
+    def count_pieces_many(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text (they add up: a text's count is the sum of its parts')."""
+        if not texts:
+            return []
+        ids = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(x) for x in ids]
+
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Unit vectors for ``texts``, in order."""
         if not texts:
@@ -92,6 +99,34 @@ class Embedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_in_context(self, texts: Sequence[str],
+                         spans: Sequence[Sequence[tuple[int, int]]]) -> list[Vectors]:
+        """Unit vectors for character spans of ``texts``, each read in one model pass: a span's
+        vector is the mean of its tokens' contextual embeddings. For each text, one row per span.
+        A text must fit the model's input (see ``max_pieces``)."""
+        if not texts:
+            return []
+        model = self.model
+        with self._lock:
+            tokens = model.encode(list(texts), batch_size=self.batch_size,
+                                  output_value="token_embeddings", convert_to_numpy=False,
+                                  show_progress_bar=False)
+            offsets = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                      max_length=model.max_seq_length)["offset_mapping"]
+        out = []
+        for emb, offs, text_spans in zip(tokens, offsets, spans, strict=True):
+            emb = emb.float().numpy()
+            starts = np.array([a for a, b in offs])
+            ends = np.array([b for a, b in offs])
+            real = ends > starts  # not [CLS], [SEP] or padding
+            rows = []
+            for start, end in text_spans:
+                inside = real & (starts >= start) & (ends <= end)
+                vec = emb[inside].mean(axis=0) if inside.any() else emb[real].mean(axis=0)
+                rows.append(vec / max(float(np.linalg.norm(vec)), 1e-12))
+            out.append(np.asarray(rows, dtype=np.float32))
+        return out
 
     @property
     def dimension(self) -> int:
