@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter, windows
+from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
 from index.embed import Embedder, Vectors
 from index.errors import SkippedFile
 from index.load import discover, load_file, source_name
@@ -66,8 +66,6 @@ class _Pending:
     doc: Document
     sentences: list[Sentence]
     chunks: list[Chunk]
-    windows: list[tuple[int, int]]
-    """Sentence ranges embedded together, each sentence in the context of its neighbours."""
     replaces: bool
 
 
@@ -207,20 +205,14 @@ class Indexer:
         tokens = [count(s.text) for s in sentences]
         chunks = chunk_sentences(sentences, doc.text, self.settings.chunk_tokens,
                                  self.settings.chunk_overlap_tokens, tokens, pieces, limit)
-        return _Pending(doc, sentences, chunks, windows(pieces, limit), replaces=known is not None)
+        return _Pending(doc, sentences, chunks, replaces=known is not None)
 
     def _flush(self, store: Store, pending: list[_Pending], run: _Run) -> None:
         """Embed the pending documents' sentences in one batch and write them all: sentences,
         then chunks, then the document records that mark them complete."""
         if not pending:
             return
-        texts, spans = [], []
-        for item in pending:
-            for i, j in item.windows:
-                start = item.sentences[i].start
-                texts.append(item.doc.text[start : item.sentences[j - 1].end])
-                spans.append([(s.start - start, s.end - start) for s in item.sentences[i:j]])
-        vectors = np.concatenate(self.embedder.embed_in_context(texts, spans))
+        vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
         sentences, chunks, docs = _Records(), _Records(), _Records()
         offset = 0
         for item in pending:

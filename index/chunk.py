@@ -117,21 +117,6 @@ def chunk_sentences(
     return chunks
 
 
-def windows(pieces: Sequence[int], max_pieces: int) -> list[tuple[int, int]]:
-    """Ranges ``[i, j)`` of consecutive sentences that the model reads in one pass, without
-    overlap: each sentence is embedded once, in the context of its neighbours."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(pieces):
-        j, width = i + 1, pieces[i]
-        while j < len(pieces) and width + pieces[j] <= max_pieces:
-            width += pieces[j]
-            j += 1
-        out.append((i, j))
-        i = j
-    return out
-
-
 def _make_chunk(sentences: Sequence[Sentence], text: str, index: int) -> Chunk:
     start, end = sentences[0].start, sentences[-1].end
     return Chunk(sentences[0].source, index, start, end, text[start:end], tuple(sentences))

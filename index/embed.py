@@ -100,34 +100,6 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def embed_in_context(self, texts: Sequence[str],
-                         spans: Sequence[Sequence[tuple[int, int]]]) -> list[Vectors]:
-        """Unit vectors for character spans of ``texts``, each read in one model pass: a span's
-        vector is the mean of its tokens' contextual embeddings. For each text, one row per span.
-        A text must fit the model's input (see ``max_pieces``)."""
-        if not texts:
-            return []
-        model = self.model
-        with self._lock:
-            tokens = model.encode(list(texts), batch_size=self.batch_size,
-                                  output_value="token_embeddings", convert_to_numpy=False,
-                                  show_progress_bar=False)
-            offsets = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
-                                      max_length=model.max_seq_length)["offset_mapping"]
-        out = []
-        for emb, offs, text_spans in zip(tokens, offsets, spans, strict=True):
-            emb = emb.float().numpy()
-            starts = np.array([a for a, b in offs])
-            ends = np.array([b for a, b in offs])
-            real = ends > starts  # not [CLS], [SEP] or padding
-            rows = []
-            for start, end in text_spans:
-                inside = real & (starts >= start) & (ends <= end)
-                vec = emb[inside].mean(axis=0) if inside.any() else emb[real].mean(axis=0)
-                rows.append(vec / max(float(np.linalg.norm(vec)), 1e-12))
-            out.append(np.asarray(rows, dtype=np.float32))
-        return out
-
     @property
     def dimension(self) -> int:
         model = self.model

@@ -51,9 +51,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     _env_defaults()
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return _run(args)
+        if argv[:1] == ["eval"]:
+            # eval parses its own options (argparse's REMAINDER drops options that come first)
+            return _eval(argv[1:])
+        return _run(_parser().parse_args(argv))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -62,15 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _eval(rest: list[str]) -> int:
+    from eval.run import main as eval_main
+    from rag.settings import Settings
+
+    return int(eval_main(rest, settings=Settings()))
+
+
 def _run(args: argparse.Namespace) -> int:
     from rag.pipeline import Engine
     from rag.settings import Settings
 
     settings = Settings()
-    if args.command == "eval":
-        from eval.run import main as eval_main
-
-        return int(eval_main(args.rest, settings=settings))
     engine = Engine(settings)
     if args.command == "index":
         paths = args.paths or [settings.seeds_dir]

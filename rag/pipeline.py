@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.build import Indexer, IndexReport
 from index.embed import Embedder, Vectors
@@ -23,6 +24,9 @@ from rag.select import HEAD_SENTENCES, Scorer, choose, score_sentences
 from rag.settings import Settings
 from rag.text import Question, about_document, terms
 from rag.types import Answer, Candidate
+
+if TYPE_CHECKING:
+    from rag.generate import GenerativeAnswerer
 
 History = list[tuple[str, str]]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -59,6 +63,12 @@ class Engine:
         self.scorer = Scorer.load()
         self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
                              else self.scorer.refuse_below)
+        self.generator: GenerativeAnswerer | None = None
+        """The chat model's answerer, when ``settings.answerer`` names one (not extractive)."""
+        if self.settings.answerer.strip().lower() != "extractive":
+            from rag.generate import GenerativeAnswerer
+
+            self.generator = GenerativeAnswerer(self.settings, self.embedder)
 
     @property
     def client(self) -> Any:
@@ -108,8 +118,28 @@ class Engine:
         text = self._check_question(question)
         turns = _check_history(history)
         name = check_name(collection or self.settings.collection)
-        return self._answer(self._retrieve(self._prepare(
-            {"text": text, "history": turns, "collection": name})))
+        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
+        answer = self._answer(scored)
+        if self.generator is None:
+            return answer
+        *_, final = self.generator.answer(scored.query.question, turns, answer)
+        assert isinstance(final, Answer)
+        return final
+
+    def ask_stream(self, question: object, history: object = None,
+                   collection: str | None = None) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, streaming: while a chat model writes, yields its text so far (raw,
+        with its evidence markers, unverified), then always ends with the final Answer. The
+        extractive answerer yields the Answer only."""
+        text = self._check_question(question)
+        turns = _check_history(history)
+        name = check_name(collection or self.settings.collection)
+        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
+        answer = self._answer(scored)
+        if self.generator is None:
+            yield answer
+            return
+        yield from self.generator.answer(scored.query.question, turns, answer, stream=True)
 
     def _prepare(self, request: dict[str, Any]) -> _Query:
         text: str = request["text"]

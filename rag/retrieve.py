@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import Vectors
-from index.store import DOCS, SENTENCES, Store
+from index.store import SENTENCES, Store
 from rag.text import terms
 
 _RRF_K = 60
@@ -191,5 +191,3 @@ def documents_of(store: Store) -> list[dict[str, Any]]:
     ]
     return sorted(rows, key=lambda r: str(r["source"]))
 
-
-__all__ = ["DOCS", "ChunkHit", "CorpusView", "Retriever", "SentenceRecord", "documents_of"]

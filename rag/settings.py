@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from index.settings import IndexSettings
 
 
@@ -10,7 +12,8 @@ class Settings(IndexSettings):
     at import time."""
 
     answerer: str = "extractive"
-    """``extractive`` (default, no model) or a chat model such as ``openai:<model>``."""
+    """``extractive`` (default, no model) or a chat model: ``openai:<model>`` (OpenAI or any
+    OpenAI-compatible server) or ``ollama:<model>`` (needs ``pip install '.[llm]'``)."""
     refuse_below: float | None = None
     """Support score under which the answer is a refusal; default: the calibrated value in
     ``rag/scoring.json`` (see README, "How refusal is calibrated")."""
@@ -23,3 +26,28 @@ class Settings(IndexSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 20.0
+
+    # -- generative answers (ignored by the extractive answerer) --------------------------------
+    llm_base_url: str | None = None
+    """Server of the chat model, e.g. ``http://localhost:8000/v1``; default: ``OPENAI_BASE_URL``
+    for ``openai:``, ``OLLAMA_HOST`` or ``http://localhost:11434`` for ``ollama:``."""
+    llm_api_key: SecretStr | None = None
+    """Key of an ``openai:`` server; default: ``OPENAI_API_KEY`` (a placeholder when a base URL
+    is set, for local servers that need none)."""
+    llm_timeout_s: float = 60.0
+    """Seconds to wait for the model (per request; while streaming, between two pieces)."""
+    llm_max_retries: int = 1
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 512
+    llm_evidence_sentences: int = 8
+    """Retrieved sentences shown to the model, numbered, best first."""
+    llm_history_turns: int = 4
+    """Earlier turns of the conversation passed to the model."""
+    llm_fallback: bool = True
+    """When the model fails (unreachable, timeout, malformed output), answer extractively with a
+    notice instead of raising."""
+    claim_support_min: float = 0.45
+    """Support (mean of embedding similarity and content-word overlap) a claim needs against
+    its cited sentences."""
+    drop_unsupported: bool = False
+    """Leave unsupported claims out of generative answers (default: shown, marked)."""

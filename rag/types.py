@@ -37,6 +37,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One sentence of a generative answer and whether its cited sentences support it."""
+
+    text: str
+    """The sentence as shown in ``Answer.text`` (markers renumbered; none when unsupported)."""
+    markers: tuple[int, ...]
+    """Numbers of the ``Answer.citations`` it cites (empty when unsupported)."""
+    verdict: str
+    """``supported`` or ``unsupported``."""
+    support: float
+    """Mean of embedding similarity and content-word overlap with the cited sentences."""
+    reason: str = ""
+    """Why a claim is unsupported (no citation, a number or name not in the cited text...)."""
+
+    @property
+    def supported(self) -> bool:
+        return self.verdict == "supported"
+
+
+@dataclass(frozen=True)
 class Answer:
     """The answer: ``text`` holds markers ``[n]`` that refer to ``citations`` (in order)."""
 
@@ -48,3 +68,7 @@ class Answer:
     score: float
     """Support score of the best sentence; refusal happens below the configured threshold."""
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    claims: tuple[Claim, ...] = ()
+    """Generative answers only: each sentence with its verdict (empty for extractive answers)."""
+    notice: str | None = None
+    """Shown above the answer, e.g. that the model failed and the extractive answer is shown."""

@@ -90,8 +90,19 @@ class ChatApp:
         history = [(t["question"], t["answer"]) for t in turns if t.get("answered")]
         asked = render.render_question(text)
         yield _conversation(turns, asked + render.render_pending()), turns, ""
+        answer: Answer | None = None
+        streamed = getattr(self.engine, "generator", None) is not None
         try:
-            answer = self.engine.ask(text, history, collection or self.collection)
+            if streamed:  # a chat model writes the answer: show its text as it comes
+                for item in self.engine.ask_stream(text, history, collection or self.collection):
+                    if isinstance(item, Answer):
+                        answer = item
+                    else:
+                        yield _conversation(turns, asked + render.render_partial(item)), turns, ""
+            else:
+                answer = self.engine.ask(text, history, collection or self.collection)
+            if answer is None:
+                raise RuntimeError("the answerer gave no answer")
         except RagError as exc:
             error = {"question": text, "html": asked + render.render_error(str(exc))}
             yield _conversation([*turns, error]), [*turns, error], ""
@@ -101,7 +112,7 @@ class ChatApp:
             yield _conversation([*turns, error]), [*turns, error], ""
             return
         index = len(turns)
-        for shown in _stream_points(answer.text):
+        for shown in [] if streamed else _stream_points(answer.text):
             partial = render.render_answer(answer, {}, index, shown_chars=shown)
             yield _conversation(turns, asked + partial), turns, ""
             time.sleep(self.stream_delay)

@@ -50,7 +50,18 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
              "score": c.score}
             for c in answer.citations
         ],
-    }
+    } | _generative_fields(answer)
+
+
+def _generative_fields(answer: Answer) -> dict[str, Any]:
+    """``notice`` and ``claims`` (with verdicts), only when there are any (generative answers)."""
+    out: dict[str, Any] = {}
+    if answer.notice is not None:
+        out["notice"] = answer.notice
+    if answer.claims:
+        out["claims"] = [{"text": c.text, "markers": list(c.markers), "verdict": c.verdict,
+                          "support": c.support, "reason": c.reason} for c in answer.claims]
+    return out
 
 
 def render_answer_text(text: str, turn: int | None = None) -> str:
@@ -150,15 +161,56 @@ def render_answer(answer: Answer, doc_texts: Mapping[str, str | None], turn: int
         kind += " streaming"
     text = answer.text if shown_chars is None else answer.text[:shown_chars]
     parts = [f'<div class="msg bot {kind}"><div class="bubble">']
+    if answer.notice and shown_chars is None:
+        parts.append(render_notice(answer.notice))
     if answer.refused:
         parts.append('<div class="refused-label">No answer in the documents</div>')
-    parts.append(f'<div class="answer-text">{render_answer_text(text, turn)}</div>')
+    if answer.claims and not answer.refused and shown_chars is None:
+        body = " ".join(render_claim(c.text, c.supported, c.reason, turn) for c in answer.claims)
+    else:
+        body = render_answer_text(text, turn)
+    parts.append(f'<div class="answer-text">{body}</div>')
     if shown_chars is None and answer.citations:
         parts.append('<div class="citations">')
         parts += [render_citation(c, doc_texts.get(c.source), turn) for c in answer.citations]
         parts.append("</div>")
     parts.append("</div></div>")
     return "".join(parts)
+
+
+NOTICE_STYLE = ("display:block;font-size:0.88em;font-style:normal;margin-bottom:6px;"
+                "padding:4px 8px;border-radius:6px;background:#fffbeb;color:#92400e;"
+                "border:1px solid #fcd34d")
+UNSUPPORTED_STYLE = "text-decoration:underline dotted #b91c1c;color:#7f1d1d"
+UNSUPPORTED_TAG_STYLE = "color:#b91c1c;font-size:0.75em;font-weight:600;margin-left:2px"
+
+
+def render_notice(notice: str) -> str:
+    """A notice above the answer (the model was not used, sentences were left out...)."""
+    return f'<div class="notice" style="{NOTICE_STYLE}">{esc(cap(notice, 2_000))}</div>'
+
+
+def render_claim(text: str, supported: bool, reason: str, turn: int | None = None) -> str:
+    """One sentence of a generative answer; an unsupported one is marked, its reason on hover."""
+    if supported:
+        return render_answer_text(text, turn)
+    why = esc(f"Not supported by the documents: {reason}" if reason
+              else "Not supported by the documents")
+    return (f'<span class="claim unsupported" style="{UNSUPPORTED_STYLE}" title="{why}">'
+            f"{render_answer_text(text)}</span>"
+            f'<sup class="unsupported-tag" style="{UNSUPPORTED_TAG_STYLE}" title="{why}">'
+            "unsupported</sup>")
+
+
+_RAW_MARKER = re.compile(r"\s*\[\s*\d{1,4}(?:\s*[,;]\s*\d{1,4})*\s*\]")
+
+
+def render_partial(text: str) -> str:
+    """A model's answer while it is being written: markers left out (they are renumbered
+    once every claim is checked), no citations yet."""
+    shown = _RAW_MARKER.sub("", cap(text, MAX_ANSWER_CHARS))
+    return ('<div class="msg bot answer streaming"><div class="bubble">'
+            f'<div class="answer-text">{esc(shown)}</div></div></div>')
 
 
 def render_pending() -> str:

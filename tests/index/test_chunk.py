@@ -1,7 +1,7 @@
 import itertools
 from pathlib import Path
 
-from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter, windows
+from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
 from index.embed import Embedder
 from index.segment import split_sentences
 
@@ -52,22 +52,6 @@ def test_an_overlong_sentence_is_cut_into_pieces_that_fit(embedder: Embedder) ->
     chunks = chunk_sentences(sentences, text, 10_000, 0, [count(s.text) for s in sentences],
                              pieces, embedder.max_pieces)
     assert all(embedder.count_pieces(c.text) <= embedder.max_pieces for c in chunks)
-    spans = windows(pieces, embedder.max_pieces)
-    assert spans[0][0] == 0 and spans[-1][1] == len(sentences)
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))  # no overlap, no gap
-    for i, j in spans:
-        window = text[sentences[i].start : sentences[j - 1].end]
-        assert embedder.count_pieces(window) <= embedder.max_pieces
-
-
-def test_sentence_vectors_in_context(embedder: Embedder) -> None:
-    text = "The cat sat on the mat. It was warm there."
-    whole = embedder.embed([text])[0]
-    rows = embedder.embed_in_context([text], [[(0, 23), (24, 42)]])[0]
-    assert rows.shape == (2, embedder.dimension)
-    assert abs(float((rows * rows).sum(axis=1)[0]) - 1) < 1e-5
-    # each span keeps the meaning of the passage it was read in
-    assert float(rows[0] @ whole) > 0.7 and float(rows[1] @ whole) > 0.7
 
 
 def test_tiktoken_counts_offline() -> None:

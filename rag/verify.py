@@ -1,0 +1,185 @@
+"""Verify a model's answer claim by claim against the evidence sentences it cites.
+
+The answer is split into claims (sentences) with their ``[n]`` markers. Markers that point to
+no evidence sentence are dropped. A claim is supported when it cites at least one evidence
+sentence, every number and capitalized name in it appears in the cited text, and its support,
+the mean of embedding similarity and content-word overlap with the cited sentences, reaches
+the threshold. Supported claims keep their citations, renumbered in order of first use and
+built exactly as the extractive path builds them; unsupported claims lose their markers and are
+shown marked (or dropped). With no supported claim the answer is a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embed import Embedder
+from rag.compose import refusal_text
+from rag.text import STOPWORDS, Question, highlight_span, numbers, terms, words
+from rag.types import Answer, Candidate, Citation, Claim
+
+_MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")
+_MARKER_SRC = r"\[\s*\d{1,4}(?:\s*[,;]\s*\d{1,4})*\s*\]"
+_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*" + _MARKER_SRC + r")*(?=\s|$)")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…])")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_SMALL_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve "
+                  "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+_NUMBER_VALUE = {w: str(i) for i, w in enumerate(_SMALL_NUMBERS)}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A sentence of the model's answer: its text without markers and the numbers it cites."""
+
+    content: str
+    markers: tuple[int, ...]
+
+
+def has_markers(text: str) -> bool:
+    return _MARKER.search(text) is not None
+
+
+def is_refusal(text: str, phrases: Sequence[str]) -> bool:
+    low = " ".join(text.lower().replace("’", "'").split())
+    return any(p.lower() in low for p in phrases)
+
+
+def _markers(text: str) -> list[int]:
+    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without ``[n]`` markers, spaces tidied."""
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _MARKER.sub(" ", text))
+    return " ".join(text.split())
+
+
+def split_claims(text: str) -> list[Draft]:
+    """Sentences of ``text`` with the markers each carries (markers after a sentence's full
+    stop belong to it; a line holding only markers belongs to the sentence before)."""
+    pieces: list[str] = []
+    for raw_line in text.splitlines():
+        line = _BULLET.sub("", raw_line).strip()
+        start = 0
+        for m in _END.finditer(line):
+            rest = line[m.end():].lstrip()
+            if rest and rest[0].islower():  # "e.g. this", "U.S. officials": one sentence
+                continue
+            pieces.append(line[start:m.end()])
+            start = m.end()
+        pieces.append(line[start:])
+    drafts: list[Draft] = []
+    for piece in pieces:
+        content, cited = strip_markers(piece), tuple(dict.fromkeys(_markers(piece)))
+        if not any(ch.isalnum() for ch in content):
+            if cited and drafts:  # markers alone: they belong to the sentence before
+                last = drafts[-1]
+                drafts[-1] = Draft(last.content, tuple(dict.fromkeys(last.markers + cited)))
+            continue
+        drafts.append(Draft(content, cited))
+    return drafts
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers in ``text``, small number words as digits ("one" is too often a pronoun)."""
+    return {_NUMBER_VALUE.get(n, n) for n in numbers(text) if n != "one"}
+
+
+def _terms(text: str) -> set[str]:
+    """Content-word stems, hyphenated words also by part ("44-day" gives 44 and day)."""
+    return set(terms(text)) | set(terms(text.replace("-", " ")))
+
+
+def _word_key(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    return w[:-2] if w.endswith("'s") else w
+
+
+def _names(text: str) -> set[str]:
+    """Capitalized words after the first word of a sentence (names, places, organizations)."""
+    out = set()
+    for w in words(text)[1:]:
+        key = _word_key(w)
+        if w[:1].isupper() and key not in STOPWORDS and key != "i":
+            out.add(key)
+    return out
+
+
+def _name_found(name: str, cited_words: set[str]) -> bool:
+    if name in cited_words:
+        return True
+    return any(min(len(name), len(w)) >= 5 and (name.startswith(w) or w.startswith(name))
+               for w in cited_words)
+
+
+def check_claim(draft: Draft, claim_vector: np.ndarray, evidence: Sequence[Candidate],
+                vectors: np.ndarray, min_support: float) -> tuple[tuple[int, ...], float, str]:
+    """(valid markers, support, reason); the reason is empty when the claim is supported."""
+    valid = tuple(n for n in draft.markers if 1 <= n <= len(evidence))
+    if not draft.markers:
+        return valid, 0.0, "no citation"
+    if not valid:
+        shown = ", ".join(f"[{n}]" for n in draft.markers)
+        return valid, 0.0, f"cites {shown}, which is not an evidence sentence"
+    cited = [evidence[n - 1].text for n in valid]
+    joined = " ".join(cited)
+    similarity = max(float(vectors[n - 1] @ claim_vector) for n in valid)
+    claim_terms = _terms(draft.content)
+    overlap = len(claim_terms & _terms(joined)) / len(claim_terms) if claim_terms else 0.0
+    support = round(0.5 * max(similarity, 0.0) + 0.5 * overlap, 4)
+    missing = sorted(_numbers(draft.content) - _numbers(joined))
+    if missing:
+        return valid, support, f"{', '.join(missing)} is not in the cited sentence"
+    cited_words = {_word_key(w) for w in words(joined)}
+    names = sorted(n for n in _names(draft.content) if not _name_found(n, cited_words))
+    if names:
+        return valid, support, f"{', '.join(names)} is not in the cited sentence"
+    if support < min_support:
+        return valid, support, (f"the cited sentence does not support it (support {support:.2f}"
+                                f" < {min_support:.2f})")
+    return valid, support, ""
+
+
+def verify(text: str, question: Question, extractive: Answer, evidence: Sequence[Candidate],
+           embedder: Embedder, min_support: float, drop_unsupported: bool) -> Answer:
+    """The Answer for the model's ``text``; ``evidence[n - 1]`` is evidence sentence ``n``."""
+    drafts = split_claims(text)
+    vectors = embedder.embed([d.content for d in drafts] + [c.text for c in evidence])
+    claim_vectors, evidence_vectors = vectors[: len(drafts)], vectors[len(drafts):]
+    numbering: dict[int, int] = {}  # evidence number → citation number
+    claims: list[Claim] = []
+    for draft, vector in zip(drafts, claim_vectors, strict=True):
+        valid, support, reason = check_claim(draft, vector, evidence, evidence_vectors,
+                                             min_support)
+        if reason:
+            claims.append(Claim(draft.content, (), "unsupported", support, reason))
+            continue
+        cited = tuple(numbering.setdefault(n, len(numbering) + 1) for n in valid)
+        shown = " ".join([draft.content, *(f"[{n}]" for n in cited)])
+        claims.append(Claim(shown, cited, "supported", support))
+    citations = []
+    for n, number in sorted(numbering.items(), key=lambda item: item[1]):
+        c = evidence[n - 1]
+        citations.append(Citation(number, c.source, c.start, c.end, c.text, round(c.score, 4),
+                                  highlight_span(question, c.text)))
+    base = Answer(extractive.question, "", tuple(citations), False, extractive.collection,
+                  extractive.score, extractive.candidates)
+    if not citations:
+        return Answer(base.question, refusal_text(base.collection), (), True, base.collection,
+                      base.score, base.candidates, tuple(claims),
+                      "The model's answer was withheld: no sentence of it is supported by the "
+                      "sentence it cites.")
+    notice = None
+    if drop_unsupported:
+        dropped = sum(not c.supported for c in claims)
+        claims = [c for c in claims if c.supported]
+        if dropped:
+            notice = (f"{dropped} sentence{'s' if dropped != 1 else ''} of the model's answer "
+                      "left out: not supported by the documents.")
+    return Answer(base.question, " ".join(c.text for c in claims), base.citations, False,
+                  base.collection, base.score, base.candidates, tuple(claims), notice)

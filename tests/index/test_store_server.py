@@ -1,0 +1,78 @@
+"""The same store contract against embedded Chroma and a real Chroma server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.build import Indexer
+from index.embed import Embedder
+from index.settings import IndexSettings
+from index.store import DOCS, SENTENCES, Store
+from rag.pipeline import Engine
+from rag.settings import Settings
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMA.exists():
+        pytest.skip(f"no chroma command at {CHROMA}")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(folder), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the Chroma server did not start within 60 s")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def settings_for(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "server":
+        url = request.getfixturevalue("chroma_server")
+        return Settings(data_dir=tmp_path / "data", chroma_url=url,
+                        collection=f"seed-{tmp_path.name[-20:].strip('_-')}x")
+    return Settings(data_dir=tmp_path / "data")
+
+
+def test_index_and_ask_through_either_store(settings_for: Settings, embedder: Embedder,
+                                            tmp_path: Path) -> None:
+    name = settings_for.collection
+    indexer = Indexer(IndexSettings(**settings_for.model_dump(
+        include=set(IndexSettings.model_fields))), embedder)
+    first = indexer.build([Path("seeds")], name)
+    assert first.indexed == 1
+    store = Store(indexer.client, name)
+    counts = (store.count(), store.count(SENTENCES), store.count(DOCS))
+    assert indexer.build([Path("seeds")], name).unchanged == 1
+    assert (store.count(), store.count(SENTENCES), store.count(DOCS)) == counts
+    engine = Engine(settings_for, embedder=embedder)
+    answer = engine.ask("How many Azerbaijanis became victims of landmine explosions?")
+    assert "282" in answer.text
+    c = answer.citations[0]
+    assert Path(c.source).read_text(encoding="utf-8")[c.start : c.end] == c.text

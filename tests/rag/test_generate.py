@@ -1,0 +1,254 @@
+"""Generative answers through the real langchain-openai client against a scripted fake server.
+
+The server (tests/rag/conftest.py) replies with canned completions; what is tested is ours:
+the prompt it receives, the verification of every claim, and what the user sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.embed import Embedder
+from index.errors import ConfigError
+from rag.generate import ModelFailed
+from rag.pipeline import Engine
+from rag.settings import Settings
+from rag.types import Answer
+
+SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
+QUESTION = "How many Azerbaijanis became victims of landmine explosions?"
+UNANSWERABLE = "What's the weather forecast for Baku tomorrow?"
+VICTIMS = "282 Azerbaijanis became victims"
+PLANTED = "plated landmines in thousands"
+VICTIMS_CLAIM = "282 Azerbaijanis became victims of landmine explosions"
+
+MakeEngine = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(seed_engine: Engine, embedder: Embedder, openai_server: Any) -> MakeEngine:
+    """An engine over the seed collection answering with ``openai:fake-model``."""
+
+    def make(**overrides: Any) -> Engine:
+        values: dict[str, Any] = {
+            "data_dir": seed_engine.settings.data_dir, "answerer": "openai:fake-model",
+            "llm_base_url": openai_server.url, "llm_api_key": "test-key",
+            "llm_timeout_s": 10.0, "llm_max_retries": 0, **overrides}
+        return Engine(Settings(**values), embedder=embedder, client=seed_engine.client)
+
+    return make
+
+
+def evidence(request: dict[str, Any], snippet: str) -> int:
+    """The number ``n`` of the evidence line ``[n] (source) text`` holding ``snippet``."""
+    prompt = request["messages"][-1]["content"]
+    for line in prompt.splitlines():
+        m = re.match(r"\[(\d+)\] \(.*?\) (.*)", line)
+        if m and snippet in m.group(2):
+            return int(m.group(1))
+    raise AssertionError(f"no evidence sentence holds {snippet!r}:\n{prompt}")
+
+
+def check_offsets(answer: Answer) -> None:
+    for i, c in enumerate(answer.citations, start=1):
+        assert c.n == i and f"[{i}]" in answer.text
+        assert Path(c.source).read_text(encoding="utf-8")[c.start:c.end] == c.text
+
+
+def test_correct_citations_are_verified_and_renumbered(
+        make_engine: MakeEngine, openai_server: Any, seed_engine: Engine) -> None:
+    openai_server.queue(lambda r: (
+        "Armenia planted landmines across thousands of square kilometers of Azerbaijani "
+        f"land [{evidence(r, PLANTED)}]. Since the end of the 44-day war, {VICTIMS_CLAIM} "
+        f"[{evidence(r, VICTIMS)}]."))
+    a = make_engine().ask(QUESTION)
+    assert not a.refused and a.notice is None
+    assert [c.verdict for c in a.claims] == ["supported", "supported"]
+    assert [c.markers for c in a.claims] == [(1,), (2,)]  # renumbered in order of first use
+    assert a.text == ("Armenia planted landmines across thousands of square kilometers of "
+                      "Azerbaijani land. [1] Since the end of the 44-day war, 282 Azerbaijanis "
+                      "became victims of landmine explosions. [2]")
+    assert PLANTED in a.citations[0].text and VICTIMS in a.citations[1].text
+    check_offsets(a)
+    extractive = seed_engine.ask(QUESTION)  # the same Citation, exact offsets and highlight
+    assert a.citations[1] == replace(extractive.citations[0], n=2)
+    request = openai_server.requests[0]
+    assert request["model"] == "fake-model" and not request.get("stream")
+    system, user = request["messages"][0], request["messages"][-1]
+    assert system["role"] == "system" and "NOT IN THE DOCUMENTS" in system["content"]
+    assert f"[1] ({SEED_SOURCE}) " in user["content"]
+    assert user["content"].rstrip().endswith(f"Question: {QUESTION}")
+
+
+def test_a_marker_pointing_nowhere_is_dropped(make_engine: MakeEngine,
+                                              openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}][42]. "
+                                  "Armenia denied producing the mines [99].")
+    a = make_engine().ask(QUESTION)
+    assert not a.refused and len(a.citations) == 1
+    first, second = a.claims
+    assert first.supported and first.markers == (1,)
+    assert not second.supported and second.markers == ()
+    assert second.reason == "cites [99], which is not an evidence sentence"
+    assert a.text == f"{VICTIMS_CLAIM}. [1] Armenia denied producing the mines."
+    check_offsets(a)
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_a_number_not_in_the_cited_sentence_is_unsupported(
+        make_engine: MakeEngine, openai_server: Any, drop: bool) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}]. Another 300 "
+                        f"Azerbaijanis were injured by landmines [{evidence(r, VICTIMS)}].")
+    a = make_engine(drop_unsupported=drop).ask(QUESTION)
+    assert not a.refused and len(a.citations) == 1
+    if drop:
+        assert a.text == f"{VICTIMS_CLAIM}. [1]" and len(a.claims) == 1
+        assert a.notice == ("1 sentence of the model's answer left out: not supported by the "
+                            "documents.")
+    else:
+        wrong = a.claims[1]
+        assert wrong.verdict == "unsupported" and wrong.reason == "300 is not in the cited sentence"
+        assert a.text.endswith("Another 300 Azerbaijanis were injured by landmines.")
+        assert a.notice is None
+
+
+def test_a_hallucinated_claim_without_a_marker_is_unsupported(make_engine: MakeEngine,
+                                                              openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}]. The mines were "
+                                  "made by a Russian company called Zenit.")
+    a = make_engine().ask(QUESTION)
+    assert [(c.verdict, c.reason) for c in a.claims] == [("supported", ""),
+                                                        ("unsupported", "no citation")]
+    assert a.text == f"{VICTIMS_CLAIM}. [1] The mines were made by a Russian company called Zenit."
+
+
+def test_the_model_refusing_is_a_refusal(make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue("NOT IN THE DOCUMENTS", "Baku will be sunny and warm tomorrow [1].")
+    engine = make_engine()
+    a = engine.ask(UNANSWERABLE)
+    assert a.refused and a.citations == () and a.notice is None
+    assert a.text.startswith("The documents don't say")
+    b = engine.ask(UNANSWERABLE)  # an answer none of whose claims holds: refused too
+    assert b.refused and b.citations == () and b.text.startswith("The documents don't say")
+    assert b.claims[0].verdict == "unsupported" and "withheld" in (b.notice or "")
+
+
+def test_a_timeout_falls_back_to_the_extractive_answer(
+        make_engine: MakeEngine, openai_server: Any, seed_engine: Engine) -> None:
+    slow = openai_server.Reply("282 Azerbaijanis [1].", delay=3.0)
+    openai_server.queue(slow, slow)
+    started = time.perf_counter()
+    a = make_engine(llm_timeout_s=0.5).ask(QUESTION)
+    assert time.perf_counter() - started < 2.5
+    extractive = seed_engine.ask(QUESTION)
+    assert (a.text, a.citations, a.refused, a.claims) == (
+        extractive.text, extractive.citations, False, ())
+    assert (a.notice or "").startswith(
+        "The model (openai:fake-model) was not used: the model did not answer within 0.5 s")
+    with pytest.raises(ModelFailed, match=r"did not answer within 0\.5 s"):
+        make_engine(llm_timeout_s=0.5, llm_fallback=False).ask(QUESTION)
+
+
+def test_garbage_output_falls_back_with_a_notice(make_engine: MakeEngine,
+                                                 openai_server: Any) -> None:
+    openai_server.queue("<|im_end|>}}{{ ### lorem ipsum dolor",
+                        openai_server.Reply(raw=b"this is not json at all"),
+                        openai_server.Reply(status=500, raw=b'{"error": {"message": "boom"}}'),
+                        "")
+    engine = make_engine()
+    notices = [engine.ask(QUESTION).notice or "" for _ in range(4)]
+    assert "cites no evidence sentence (no [n] markers)" in notices[0]
+    assert "the model call failed" in notices[1]
+    assert "answered HTTP 500" in notices[2]
+    assert "the model's answer was empty" in notices[3]
+    assert all(x.endswith("This is the extractive answer: sentences quoted from the documents.")
+               for x in notices)
+
+
+def test_an_unreachable_server_falls_back(make_engine: MakeEngine, seed_engine: Engine) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    a = make_engine(llm_base_url=url).ask(QUESTION)
+    assert a.text == seed_engine.ask(QUESTION).text
+    assert f"cannot reach the model at {url}" in (a.notice or "")
+
+
+def test_no_api_key_and_no_server_says_what_to_set(make_engine: MakeEngine) -> None:
+    a = make_engine(llm_base_url=None, llm_api_key=None).ask(QUESTION)
+    assert "set OPENAI_API_KEY" in (a.notice or "") and not a.refused
+
+
+def test_a_streamed_reply(make_engine: MakeEngine, openai_server: Any) -> None:
+    reply = (f"Since the end of the war, {VICTIMS_CLAIM} [1]. The mines came from Zenit [1].")
+    openai_server.queue(reply)
+    items = list(make_engine().ask_stream(QUESTION))
+    *partial, final = items
+    assert openai_server.requests[0]["stream"] is True
+    assert len(partial) >= 5 and all(isinstance(x, str) for x in partial)
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(partial))
+    assert partial[-1] == reply
+    assert isinstance(final, Answer) and not final.refused and final.notice is None
+    assert [c.verdict for c in final.claims] == ["supported", "unsupported"]
+    assert final.claims[1].reason == "zenit is not in the cited sentence"
+    assert final.text == (f"Since the end of the war, {VICTIMS_CLAIM}. [1] "
+                          "The mines came from Zenit.")
+    check_offsets(final)
+
+
+def test_the_chat_ui_streams_and_marks_unsupported_claims(make_engine: MakeEngine,
+                                                          openai_server: Any) -> None:
+    from ui.app import ChatApp
+
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}]. The mines came "
+                                  "from <b>Zenit</b>.")
+    app = ChatApp(make_engine(), stream_delay=0)
+    first, *middle, (html, turns, _) = list(app.chat(QUESTION, [], "seed"))
+    assert "Searching the documents" in first[0]
+    assert middle and all("streaming" in h for h, _, _ in middle)
+    assert "streaming" not in html and 'class="citation"' in html
+    assert 'class="claim unsupported"' in html and "&lt;b&gt;Zenit&lt;/b&gt;" in html
+    assert "<b>Zenit" not in html
+    assert turns[0]["answered"] and turns[0]["answer"].startswith(f"{VICTIMS_CLAIM}. [1]")
+
+
+def test_a_fallback_notice_is_shown_in_the_chat(make_engine: MakeEngine,
+                                                openai_server: Any) -> None:
+    from ui.app import ChatApp
+
+    openai_server.queue("no markers here at all")
+    *_, (html, _, _) = ChatApp(make_engine(), stream_delay=0).chat(QUESTION, [], "seed")
+    assert 'class="notice"' in html and "was not used" in html and 'class="citation"' in html
+
+
+def test_history_goes_to_the_model(make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    history = [("Who is Ayxan Hajizada?", "He is the **spokesperson** of the ministry [1].")]
+    make_engine().ask("And how many victims did he mention?", history)
+    roles = [(m["role"], m["content"]) for m in openai_server.requests[0]["messages"]]
+    assert roles[1:3] == [("user", "Who is Ayxan Hajizada?"),
+                          ("assistant", "He is the spokesperson of the ministry.")]
+    assert roles[3][0] == "user" and "And how many victims did he mention?" in roles[3][1]
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o", "openai:", "anthropic:claude", ""])
+def test_an_unknown_answerer_is_a_config_error(spec: str, embedder: Embedder,
+                                               tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RAG_ANSWERER"):
+        Engine(Settings(data_dir=tmp_path, answerer=spec), embedder=embedder)
+
+
+def test_the_extractive_default_needs_no_model(seed_engine: Engine) -> None:
+    assert Settings().answerer == "extractive" and seed_engine.generator is None
+    *partial, final = seed_engine.ask_stream(QUESTION)
+    assert partial == [] and final == seed_engine.ask(QUESTION) and final.notice is None
