@@ -12,6 +12,7 @@ model is configured.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from rag.verify import has_markers, is_refusal, strip_markers, verify
 
 PROVIDERS = {"openai": "langchain-openai", "ollama": "langchain-ollama"}
 MAX_OUTPUT_CHARS = 20_000
+_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 
 
 class ModelFailed(RagError):
@@ -118,7 +120,10 @@ def build_messages(prompts: Prompts, question: str, history: Sequence[tuple[str,
 def describe_failure(exc: BaseException, settings: Settings) -> str:
     """A message that says what went wrong with the model call and what to do."""
     names = " ".join(t.__name__ for t in type(exc).__mro__)
-    where = settings.llm_base_url or "the default server"
+    where = settings.llm_base_url or (
+        os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+        or "https://api.openai.com/v1" if settings.answerer.startswith("openai")
+        else os.environ.get("OLLAMA_HOST") or "http://localhost:11434")
     if "Timeout" in names:
         return (f"the model did not answer within {settings.llm_timeout_s:g} s "
                 "(RAG_LLM_TIMEOUT_S sets the limit)")
@@ -203,6 +208,7 @@ class GenerativeAnswerer:
 
     def _verify(self, text: str, question: Question, extractive: Answer,
                 evidence: Sequence[Candidate]) -> Answer:
+        text = _THINKING.sub("", text)  # reasoning models' thoughts are not the answer
         if not text.strip():
             raise ModelFailed("the model's answer was empty")
         if not has_markers(text):

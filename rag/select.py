@@ -33,6 +33,10 @@ from rag.types import Candidate
 
 EXTRA_MARGIN = 0.02
 EXTRA_GAIN = 0.5
+BRIDGE_MARGIN = 0.15
+BRIDGE_GAIN = 0.3
+"""A sentence from another document joins when it holds question words the chosen ones lack
+(a second hop: "the director of the film that ..."), even a little further down the ranking."""
 HEAD_SENTENCES = 3
 """Sentences at the top of a document that may be its dateline."""
 PREFIX = 6
@@ -140,11 +144,13 @@ def choose(question: Question, candidates: Sequence[Candidate], max_citations: i
     chosen = [fitting[0]]
     covered = set(terms(fitting[0].text))
     for c in fitting[1:]:
-        if len(chosen) >= max_citations or c.score < chosen[0].score - EXTRA_MARGIN:
+        if len(chosen) >= max_citations or c.score < chosen[0].score - BRIDGE_MARGIN:
             break
         missing = [t for t in question.terms if t not in covered]
         gain = coverage(missing, set(terms(c.text)), weight) if missing else 0.0
-        if gain >= EXTRA_GAIN:
+        bridge = all(c.source != x.source for x in chosen)
+        close = c.score >= chosen[0].score - EXTRA_MARGIN
+        if (close and gain >= EXTRA_GAIN) or (bridge and gain >= BRIDGE_GAIN):
             chosen.append(c)
             covered |= set(terms(c.text))
     return chosen

@@ -59,6 +59,21 @@ def strip_markers(text: str) -> str:
     return " ".join(text.split())
 
 
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs mr mrs ms dr prof st jr sr no fig gen gov sen rep inc ltd co corp dept "
+    "approx ca cf al".split())
+
+
+def _abbreviation(head: str, end: str) -> bool:
+    """Whether the full stop ending ``head`` ends an abbreviation or an initial, not a
+    sentence (never when a marker follows it)."""
+    if end != ".":
+        return False
+    token = head.rsplit(None, 1)[-1].lstrip("(\"'“‘").rstrip(".").lower()
+    return (token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+            or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", token) is not None)
+
+
 def split_claims(text: str) -> list[Draft]:
     """Sentences of ``text`` with the markers each carries (markers after a sentence's full
     stop belong to it; a line holding only markers belongs to the sentence before)."""
@@ -68,8 +83,8 @@ def split_claims(text: str) -> list[Draft]:
         start = 0
         for m in _END.finditer(line):
             rest = line[m.end():].lstrip()
-            if rest and rest[0].islower():  # "e.g. this", "U.S. officials": one sentence
-                continue
+            if rest and (rest[0].islower() or _abbreviation(line[:m.end()], m.group(0))):
+                continue  # "e.g. this", "U.S. officials", "Dr. Smith": one sentence
             pieces.append(line[start:m.end()])
             start = m.end()
         pieces.append(line[start:])

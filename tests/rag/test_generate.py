@@ -252,3 +252,25 @@ def test_the_extractive_default_needs_no_model(seed_engine: Engine) -> None:
     assert Settings().answerer == "extractive" and seed_engine.generator is None
     *partial, final = seed_engine.ask_stream(QUESTION)
     assert partial == [] and final == seed_engine.ask(QUESTION) and final.notice is None
+
+
+def test_a_reasoning_models_thoughts_are_not_the_answer(make_engine: MakeEngine,
+                                                        openai_server: Any) -> None:
+    openai_server.queue(lambda r: "<think>Maybe Zenit made them [7].</think>\n"
+                                  f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    a = make_engine().ask(QUESTION)
+    assert a.text == f"{VICTIMS_CLAIM}. [1]" and len(a.claims) == 1
+
+
+def test_ollama_and_openai_models_are_built_from_settings(tmp_path: Path) -> None:
+    pytest.importorskip("langchain_ollama")
+    from rag.generate import chat_model
+
+    ollama = chat_model(Settings(data_dir=tmp_path, answerer="ollama:llama3.2",
+                                 llm_base_url="http://gpu-box:11434", llm_timeout_s=7))
+    assert type(ollama).__name__ == "ChatOllama" and ollama.model == "llama3.2"
+    assert ollama.base_url == "http://gpu-box:11434" and ollama.client_kwargs == {"timeout": 7}
+    local = chat_model(Settings(data_dir=tmp_path, answerer="openai:qwen2.5-7b-instruct",
+                                llm_base_url="http://127.0.0.1:8000/v1", llm_api_key=None))
+    assert local.model_name == "qwen2.5-7b-instruct" and local.temperature == 0.0
+    assert local.openai_api_base == "http://127.0.0.1:8000/v1"
