@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
                    "project root)")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--answerer", metavar="SPEC",
+                   help="extractive (default), openai:<model> or ollama:<model>")
     return p
 
 
@@ -63,7 +65,10 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     try:
         datasets = [d for name in (args.dataset or list(NAMES))
                     for d in load(name, args.data_dir, args.limit)]
-        return _run(args, datasets, settings or Settings(), embedder, argv, started)
+        settings = settings or Settings()
+        if args.answerer:
+            settings = settings.model_copy(update={"answerer": args.answerer})
+        return _run(args, datasets, settings, embedder, argv, started)
     except (DatasetError, RagError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -126,6 +126,11 @@ def format_answer(answer: object) -> str:
 
     assert isinstance(answer, Answer)
     lines = [answer.text]
+    if answer.notice:
+        lines.insert(0, f"note: {answer.notice}")
+    for claim in answer.claims:
+        if claim.verdict != "supported":
+            lines.append(f"  unsupported: {claim.text}")
     for c in answer.citations:
         lines.append(f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}")
     return "\n".join(lines)
