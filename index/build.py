@@ -4,7 +4,8 @@ Incremental and crash-safe: unchanged files (same content hash) are skipped, cha
 replaced, files gone from an indexed folder are removed. A document's chunks and sentences are
 written before its document record, and readers trust only records whose hash matches that
 record, so a file is either fully indexed or not at all; records left by an interrupted run are
-removed by the next one.
+removed by the next one. Old versions of changed files stay until the run ends and the
+collection's version changes: a reader keeps answering from the state it loaded until then.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ class _Run:
     chunks: int = 0
     characters: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[tuple[str, str]] = field(default_factory=list)
+    """(source, new sha) of changed documents whose old version is still stored."""
 
 
 def stable_id(*parts: object) -> str:
@@ -175,7 +178,9 @@ class Indexer:
             bar.close()
             run.removed = self._remove_gone(store, paths, base, known, seen)
             if rebuild or run.indexed or run.removed or not store.version():
-                store.bump_version()
+                store.bump_version()  # readers switch to the new state here ...
+            for source, sha in run.replaced:  # ... so the old versions can go
+                store.delete_source(source, keep_sha=sha)
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
@@ -227,9 +232,7 @@ class Indexer:
                      sentences.metas)
         store.upsert("", chunks.ids, np.stack(chunks.vectors), chunks.texts, chunks.metas)
         store.upsert(DOCS, docs.ids, np.stack(docs.vectors), docs.texts, docs.metas)
-        for item in pending:
-            if item.replaces:  # the new version is complete: drop the old one
-                store.delete_source(item.doc.source, keep_sha=item.doc.sha256)
+        run.replaced += [(p.doc.source, p.doc.sha256) for p in pending if p.replaces]
         pending.clear()
 
     @staticmethod
