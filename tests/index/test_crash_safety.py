@@ -1,0 +1,218 @@
+"""``rag index`` killed with SIGKILL mid-run, then run again, ends with a complete index.
+
+The real CLI indexes a folder of 150 files in a subprocess; as soon as its first batch of
+records is in the Chroma database (watched read-only through its SQLite file) it is killed,
+possibly between writing a batch's chunks and its document records. A second run must finish
+the job: every file has its document record, no record is duplicated or orphaned, and the
+records are exactly those of a clean build of the same folder in another data folder.
+
+The design under test (index/build.py): a document's sentences and chunks are written before
+its document record, readers trust only records whose ``doc_sha`` matches that record, and the
+next run deletes records that no document record owns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index.build import Indexer
+from index.embed import Embedder, Vectors
+from index.segment import split_sentences
+from index.settings import IndexSettings
+from index.store import DOCS, SENTENCES, Store, open_client
+
+ROOT = Path(__file__).resolve().parents[2]
+XQUAD = ROOT.parent / "shared" / "data" / "xquad.en.json"
+COLLECTION = "crashtest"
+FILES = 150
+RUN_TIMEOUT_S = 300.0
+
+WORDS = ("river harbour engine council village market bridge railway museum garden castle "
+         "festival mountain library factory island tower forest valley theatre").split()
+
+
+def paragraphs() -> list[str]:
+    """Real text: the XQuAD English paragraphs when ../shared/data has them, else generated."""
+    if XQUAD.exists():
+        data = json.loads(XQUAD.read_text(encoding="utf-8"))
+        return [p["context"].strip() for a in data["data"] for p in a["paragraphs"]]
+    rng = np.random.default_rng(7)
+    out = []
+    for i in range(240):
+        sentences = [
+            f"The {rng.choice(WORDS)} of {rng.choice(WORDS).title()}ford was built in "
+            f"{1700 + int(rng.integers(0, 320))} and has {int(rng.integers(2, 900))} "
+            f"{rng.choice(WORDS)}s near the {rng.choice(WORDS)}."
+            for _ in range(4 + i % 3)
+        ]
+        out.append(" ".join(sentences))
+    return out
+
+
+def make_corpus(folder: Path) -> int:
+    """150 files of a paragraph each (at most 5 sentences); returns their sentences."""
+    folder.mkdir(parents=True)
+    paras = paragraphs()
+    total = 0
+    for i in range(FILES):
+        text = " ".join(s.text for s in split_sentences(paras[i % len(paras)], "x")[:5]) + "\n"
+        (folder / f"doc-{i:03d}.txt").write_text(text, encoding="utf-8")
+        total += len(split_sentences(text, "x"))
+    return total
+
+
+def cli(data: Path, folder: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RAG_CHROMA_URL", "RAG_COLLECTION", "RAG_SEEDS_DIR")}
+    env |= {"RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}
+    # OpenMP threads that spin while they wait slow the encoder several times over when the
+    # cores are shared (other tests); passive waiting keeps this test's run time stable
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "index", str(folder), "--collection", COLLECTION,
+             "--quiet"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stored_counts(data: Path) -> dict[str, int]:
+    """Records per collection, read from Chroma's SQLite file without opening Chroma (the
+    indexer owns it); empty while the database or its tables are not there yet."""
+    db = data / "chroma" / "chroma.sqlite3"
+    if not db.exists():
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True,
+                                                timeout=0.2)) as con:
+            rows = con.execute(
+                "SELECT c.name, COUNT(e.id) FROM embeddings e JOIN segments s "
+                "ON e.segment_id = s.id JOIN collections c ON s.collection = c.id "
+                "GROUP BY c.name").fetchall()
+    except sqlite3.Error:  # being created, or locked by a write: ask again
+        return {}
+    return {str(name): int(n) for name, n in rows}
+
+
+def kill_after_first_write(proc: subprocess.Popen[bytes], data: Path, log: Path) -> dict[str, int]:
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"rag index ended (rc {proc.returncode}) before it was killed; "
+                        f"make the corpus bigger\n{log.read_text(errors='replace')}")
+        counts = stored_counts(data)
+        if counts.get(COLLECTION, 0) > 0:  # a batch's chunks are written
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+            return stored_counts(data)
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail(f"no records after {RUN_TIMEOUT_S} s\n{log.read_text(errors='replace')}")
+
+
+class HashEmbedder(Embedder):
+    """The real tokenizer (sentences and chunks come out the same), cheap fake vectors: the
+    clean build is only compared on ids, texts and metadata."""
+
+    def __init__(self, real: Embedder) -> None:
+        super().__init__(real.model_path, real.batch_size)
+        self._model = real.model
+
+    def embed(self, texts: Any) -> Vectors:
+        out = np.stack([
+            np.frombuffer(hashlib.sha512(t.encode()).digest() * 12, dtype=np.uint8)[:384]
+            .astype(np.float32) - 127.5 for t in texts
+        ]) if texts else np.zeros((0, 384), dtype=np.float32)
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def records(store: Store, suffix: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    got = store.col(suffix).get(include=["documents", "metadatas"])
+    ids = list(got["ids"])
+    assert len(ids) == len(set(ids)), f"{store.name}{suffix}: duplicate ids"
+    out = {}
+    for id_, text, meta in zip(ids, got["documents"], got["metadatas"], strict=True):
+        meta = dict(meta)
+        meta.pop("indexed_at", None)
+        out[id_] = (text, meta)
+    return out
+
+
+def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
+                                                     embedder: Embedder) -> None:
+    folder = tmp_path / "corpus"
+    sentences = make_corpus(folder)
+    assert sentences > 560, "needs more than one batch of 512 sentences to be killed mid-run"
+    data, log = tmp_path / "crashed", tmp_path / "rag-index.log"
+
+    after_kill = kill_after_first_write(cli(data, folder, log), data, log)
+    assert after_kill.get(COLLECTION, 0) > 0, after_kill
+    assert after_kill.get(f"{COLLECTION}{DOCS}", 0) < FILES, f"not killed mid-run: {after_kill}"
+
+    rerun = cli(data, folder, log)
+    assert rerun.wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text(errors="replace")
+    summary = re.search(r"(\d+) files \((\d+) indexed, (\d+) unchanged",
+                        log.read_text(errors="replace"))
+    assert summary, log.read_text(errors="replace")
+    files, indexed, unchanged = map(int, summary.groups())
+    # the documents the killed run completed are kept, the rest are indexed now
+    assert (files, unchanged) == (FILES, after_kill.get(f"{COLLECTION}{DOCS}", 0)), after_kill
+    assert indexed == FILES - unchanged
+
+    fake = HashEmbedder(embedder)
+    clean = Indexer(IndexSettings(data_dir=tmp_path / "clean"), fake)
+    report = clean.build([folder], COLLECTION, base=ROOT)
+    assert report.indexed == FILES and not report.skipped
+    crashed_settings = IndexSettings(data_dir=data)
+    client = open_client(crashed_settings)
+    store, reference = Store(client, COLLECTION), Store(clean.client, COLLECTION)
+
+    # complete: every file has its document record, with the clean build's content hash
+    docs = store.docs()
+    assert {s: d.sha256 for s, d in docs.items()} == {
+        s: d.sha256 for s, d in reference.docs().items()}
+    assert len(docs) == FILES
+    # no duplicates, nothing missing, nothing extra: the same records as the clean build
+    for suffix in ("", SENTENCES, DOCS):
+        got, want = records(store, suffix), records(reference, suffix)
+        assert store.count(suffix) == reference.count(suffix) == len(want)
+        assert got.keys() == want.keys(), (
+            f"{suffix or 'chunks'}: {len(got.keys() - want.keys())} extra, "
+            f"{len(want.keys() - got.keys())} missing")
+        assert got == want, f"{suffix or 'chunks'}: same ids, different texts or metadata"
+        if suffix != DOCS:  # one record per (document, position)
+            positions = [(m["source"], m["index"]) for _, m in got.values()]
+            assert len(positions) == len(set(positions))
+    # no orphans: every chunk and sentence belongs to a complete document's current version
+    assert store.orphan_sources() == set()
+    owned = {(d.source, d.sha256) for d in docs.values()}
+    sentence_owners = {(m["source"], m["doc_sha"]) for _, m in records(store, SENTENCES).values()}
+    assert sentence_owners <= owned
+
+    # the vectors are the real ones, in the right records, and the vector index answers
+    sample = store.col(SENTENCES).get(limit=24, include=["documents", "embeddings"])
+    stored = np.asarray(sample["embeddings"], dtype=np.float32)
+    fresh = embedder.embed(list(sample["documents"]))
+    assert np.min(np.sum(stored * fresh, axis=1)) > 0.999
+    near = store.col(SENTENCES).query(query_embeddings=stored[:6].tolist(), n_results=1,
+                                      include=["documents", "distances"])
+    assert [d[0] for d in near["documents"]] == list(sample["documents"][:6])
+    assert max(d[0] for d in near["distances"]) < 1e-3
+
+    # and a further run finds nothing to do
+    again = Indexer(crashed_settings, fake, client).build([folder], COLLECTION, base=ROOT)
+    assert (again.indexed, again.unchanged, again.removed) == (0, FILES, 0)
+    assert store.orphan_sources() == set()
