@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint index chat eval bench bench-index clean
+.PHONY: run test lint chat eval bench bench-index bench-load clean
 
 $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -32,7 +32,6 @@ test: $(BIN)/rag
 
 lint: $(BIN)/rag
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 eval: $(BIN)/rag
@@ -43,6 +42,9 @@ bench-index: $(BIN)/rag
 
 bench: $(BIN)/rag
 	$(BIN)/python bench/ask_bench.py
+
+bench-load: $(BIN)/rag
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache test-artifacts
