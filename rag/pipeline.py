@@ -115,27 +115,28 @@ class Engine:
 
     def ask(self, question: object, history: object = None,
             collection: str | None = None) -> Answer:
-        text = self._check_question(question)
-        turns = _check_history(history)
-        name = check_name(collection or self.settings.collection)
-        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
-        answer = self._answer(scored)
+        scored, turns, answer = self._extractive(question, history, collection)
         if self.generator is None:
             return answer
         *_, final = self.generator.answer(scored.query.question, turns, answer)
         assert isinstance(final, Answer)
         return final
 
+    def _extractive(self, question: object, history: object,
+                    collection: str | None) -> tuple[_Scored, History, Answer]:
+        """Check the input, retrieve and score, and compose the extractive answer."""
+        text = self._check_question(question)
+        turns = _check_history(history)
+        name = check_name(collection or self.settings.collection)
+        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
+        return scored, turns, self._answer(scored)
+
     def ask_stream(self, question: object, history: object = None,
                    collection: str | None = None) -> Iterator[str | Answer]:
         """Like :meth:`ask`, streaming: while a chat model writes, yields its text so far (raw,
         with its evidence markers, unverified), then always ends with the final Answer. The
         extractive answerer yields the Answer only."""
-        text = self._check_question(question)
-        turns = _check_history(history)
-        name = check_name(collection or self.settings.collection)
-        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
-        answer = self._answer(scored)
+        scored, turns, answer = self._extractive(question, history, collection)
         if self.generator is None:
             yield answer
             return
