@@ -41,6 +41,8 @@ HEAD_SENTENCES = 3
 """Sentences at the top of a document that may be its dateline."""
 PREFIX = 6
 """Words sharing their first PREFIX letters ("Azerbaijani", "Azerbaijan") match for half."""
+COMPOUND_HEAD = 4
+"""Letters a word needs in front of a question word to count as its compound ("land|mines")."""
 FEATURES = ("dense", "lexical", "context", "history", "fits", "dense_gap", "lexical_gap",
             "chunk_rank", "dateline", "length", "unknown_terms")
 
@@ -80,9 +82,16 @@ def coverage(question_terms: Sequence[str], text_terms: set[str],
     for t in question_terms:
         if t in text_terms:
             found += weight(t)
-        elif len(t) >= PREFIX and t[:PREFIX] in prefixes:
+        elif (len(t) >= PREFIX and t[:PREFIX] in prefixes) or _compound_of(t, text_terms):
             found += 0.5 * weight(t)
     return found / total
+
+
+def _compound_of(term: str, text_terms: set[str]) -> bool:
+    """Whether a text word is ``term`` with a word in front ("mines" in "landmines")."""
+    return len(term) >= 3 and any(
+        len(u) >= len(term) + COMPOUND_HEAD and u.endswith(term) and u.isalpha()
+        for u in text_terms)
 
 
 def score_sentences(

@@ -113,13 +113,22 @@ def capitalized(text: str) -> set[str]:
 
 
 _TYPE_NOUNS = re.compile(
-    r"\b(?:what|which|whose|how)\s+(?:\w+\s+)?(date|year|time|day|month|name|number|"
-    r"percentage|amount|kind|type|word|words|many|much|long|big|large|old|far|often)\b", re.I)
+    r"\b(?:what|which|whose|how)\s+(?:(?:is|was|are|were|the|a|an)\s+){0,2}(?:\w+\s+)?"
+    r"(date|year|time|day|month|name|number|percentage|amount|kind|type|word|words|many|much|"
+    r"long|big|large|old|far|often)\b", re.I)
+_DURATION_VERBS = re.compile(r"\bhow long\b.*\b(last|lasted|take|took|taken)\b", re.I)
+META_WORDS = frozenset(
+    "mention mentioned mentions article passage text document paragraph".split())
+"""Words that point at the document rather than at its content ("the war mentioned in the
+article"): not matched against sentences."""
 
 
 def content_terms(question: str) -> list[str]:
-    """Terms of a question without the words that only name the answer type ("what date")."""
+    """Terms of a question without the words that only name the answer type ("what date",
+    "how long did it last") or point at the document itself."""
     typed = {stem(m.group(1).lower()) for m in _TYPE_NOUNS.finditer(question)}
+    typed |= {stem(m.group(1).lower()) for m in _DURATION_VERBS.finditer(question)}
+    typed |= {stem(w) for w in META_WORDS}
     return [t for t in terms(question) if t not in typed]
 
 
@@ -132,6 +141,7 @@ class Question:
     numbers: frozenset[str]
     kind: str  # number | date | who | where | why | other
     anaphoric: bool
+    negated: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Question:
@@ -139,7 +149,8 @@ class Question:
         lowered = [w.lower() for w in words(text)]
         own = content_terms(text)
         anaphoric = any(w in PRONOUNS for w in lowered) or len(own) <= 1
-        return cls(text, tuple(dict.fromkeys(own)), frozenset(numbers(text)), kind, anaphoric)
+        return cls(text, tuple(dict.fromkeys(own)), frozenset(numbers(text)), kind, anaphoric,
+                   negated(text))
 
 
 def answer_fits(question: Question, sentence: str) -> bool:
@@ -227,8 +238,22 @@ def is_date_line(sentence: str) -> bool:
     return len(sentence) <= 120 and len(_date_spans(sentence)) >= 1 and len(terms(sentence)) <= 12
 
 
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|nor|none|cannot|without|unable|impossible|fail|fails|failed|"
+    r"lack|lacks|lacked|absent|except)\b|n't\b|\bnon-", re.I)
+
+
+def negated(text: str) -> bool:
+    """Whether ``text`` says no, not, never, ... (or a word like "unable", "non-")."""
+    return _NEGATION.search(text) is not None
+
+
 def constraints_met(question: Question, sentence: str) -> bool:
-    """Numbers the question names ("in 2022", "the 282 victims") must be in the sentence."""
+    """Numbers the question names ("in 2022", "the 282 victims") must be in the sentence, and a
+    question that asks about what is not so ("which cities were not destroyed") needs a sentence
+    that says no: without one, the sentence states the opposite of what is asked."""
+    if question.negated and not negated(sentence):
+        return False
     return question.numbers <= numbers(sentence)
 
 
