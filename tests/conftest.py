@@ -43,10 +43,9 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
-@pytest.fixture(scope="session")
-def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Engine]:
-    """An engine over the seed collection, indexed once for the whole session."""
-    data = tmp_path_factory.mktemp("seed-data")
+def seeded_engine(data: Path, embedder: Embedder) -> Iterator[Engine]:
+    """An engine with its own data folder ``data`` and the seed collection indexed, run from the
+    project root (for session fixtures, which the per-test chdir does not cover)."""
     old = Path.cwd()
     os.chdir(ROOT)
     try:
@@ -55,3 +54,9 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
         yield engine
     finally:
         os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Engine]:
+    """An engine over the seed collection, indexed once for the whole session."""
+    yield from seeded_engine(tmp_path_factory.mktemp("seed-data"), embedder)

@@ -13,7 +13,7 @@ import pytest
 
 from index.embed import Embedder
 from rag.pipeline import Engine
-from rag.settings import Settings
+from tests.conftest import seeded_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,15 +33,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def ui_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Engine]:
     """An engine of its own (uploads land in its temp data folder), seeds indexed."""
-    data = tmp_path_factory.mktemp("ui-data")
-    old = Path.cwd()
-    os.chdir(ROOT)
-    try:
-        engine = Engine(Settings(data_dir=data), embedder=embedder)
-        engine.index([ROOT / "seeds"], "seed")
-        yield engine
-    finally:
-        os.chdir(old)
+    yield from seeded_engine(tmp_path_factory.mktemp("ui-data"), embedder)
 
 
 @pytest.fixture(scope="session")
