@@ -85,8 +85,7 @@ def _run(args: argparse.Namespace, datasets: list[Any], settings: Settings,
 
     work = settings.data_dir / "eval"
     eval_settings = settings.model_copy(update={"data_dir": work})
-    cached = CachingEmbedder(embedder or Embedder(settings.model_path,
-                                                  settings.embed_batch_size))
+    cached = CachingEmbedder(embedder or Embedder.from_settings(settings))
     engine = Engine(eval_settings, embedder=cached)
     baseline = None if args.no_baseline else LangChainBaseline(cached, work / "baseline-chroma")
     found: Any = getattr(engine, "refuse_below", None)

@@ -79,7 +79,7 @@ class CachingEmbedder(Embedder):
     """
 
     def __init__(self, base: Embedder) -> None:
-        super().__init__(base.model_path, base.batch_size)
+        super().__init__(base.model_path, base.batch_size, base.backend, base.cache_dir)
         self.base = base
         self.caching = False
         self._cache: dict[str, Vectors] = {}
@@ -109,9 +109,13 @@ class CachingEmbedder(Embedder):
 @contextmanager
 def one_thread() -> Iterator[None]:
     """Encode single queries with one intra-op thread: on two cores, thread hand-offs cost
-    more than they save for one short input (and collapse when other processes run)."""
-    import torch
-
+    more than they save for one short input (and collapse when other processes run). Only the
+    torch backend needs it (the ONNX one already runs one thread on small machines); torch is
+    not imported when it is not loaded."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

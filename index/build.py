@@ -1,18 +1,22 @@
 """Build or update a collection: load → sentences → chunks → vectors → Chroma.
 
 Incremental and crash-safe: unchanged files (same content hash) are skipped, changed ones are
-replaced, files gone from an indexed folder are removed. A document's chunks and sentences are
-written before its document record, and readers trust only records whose hash matches that
-record, so a file is either fully indexed or not at all; records left by an interrupted run are
-removed by the next one. Old versions of changed files stay until the run ends and the
-collection's version changes: a reader keeps answering from the state it loaded until then.
+replaced, files gone from an indexed folder are removed. Every change is written under the
+run's new generation and stays invisible to readers until the run commits it in one write (see
+:mod:`index.versions`): a reader sees the whole old state or the whole new one, whenever it
+opens. A document's chunks and sentences are written before its document record, so a run that
+dies leaves only complete documents (the next run keeps them if their file is unchanged) and
+records no document owns (the next run deletes them).
+
+Throughput: the sentences of many files are embedded in one call and written in one batch per
+collection. Batches start at ``_BATCH_SENTENCES`` sentences and double up to
+``_MAX_BATCH_SENTENCES``: each write to Chroma has a fixed cost, and a large run amortizes it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -21,20 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
-from index.embed import Embedder, Vectors
+from index.embed import Embedder
 from index.errors import SkippedFile
-from index.load import discover, load_file, source_name
+from index.load import SourceNames, discover, load_file
+from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
-from index.types import Chunk, Document, Sentence
+from index.versions import Generation
 
 _BATCH_SENTENCES = 512
-PREV_CHARS = 300
-"""Each sentence record keeps the end of the sentence before it: what "he" or "it" refers to."""
+_MAX_BATCH_SENTENCES = 4096
 
 
 @dataclass(frozen=True)
@@ -63,55 +65,8 @@ class IndexReport:
 
 
 @dataclass
-class _Pending:
-    doc: Document
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    replaces: bool
-
-
-@dataclass
-class _Records:
-    ids: list[str] = field(default_factory=list)
-    vectors: list[Vectors] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    metas: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, id_: str, vector: Vectors, text: str, meta: dict[str, Any]) -> None:
-        self.ids.append(id_)
-        self.vectors.append(vector)
-        self.texts.append(text)
-        self.metas.append(meta)
-
-
-def _add_document(item: _Pending, vectors: Vectors, sentences: _Records, chunks: _Records,
-                  docs: _Records) -> None:
-    doc, sha = item.doc, item.doc.sha256
-    # the content hash is part of each id: a new version never overwrites the old one's records
-    sent_ids = [stable_id("s", doc.source, sha, s.index, s.text) for s in item.sentences]
-    first_chunk: dict[int, int] = {}
-    for c in item.chunks:
-        for s in c.sentences:
-            first_chunk.setdefault(s.index, c.index)
-    for s in item.sentences:
-        sentences.add(sent_ids[s.index], vectors[s.index], s.text, {
-            "source": doc.source, "doc_sha": sha, "index": s.index, "start": s.start,
-            "end": s.end, "chunk": first_chunk.get(s.index, 0), "page": doc.page_of(s.start) or 0,
-            "prev": item.sentences[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
-    for c in item.chunks:
-        chunks.add(stable_id("c", doc.source, sha, c.index, c.text),
-                   _mean(vectors[[s.index for s in c.sentences]]), c.text, {
-                       "source": doc.source, "doc_sha": sha, "index": c.index, "start": c.start,
-                       "end": c.end,
-                       "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)})
-    docs.add(stable_id("d", doc.source), _mean(vectors), doc.text, {
-        "source": doc.source, "doc_sha": sha, "kind": doc.kind,
-        "sentences": len(item.sentences), "chunks": len(item.chunks),
-        "indexed_at": time.time(), "pages": json.dumps(list(doc.pages))})
-
-
-@dataclass
 class _Run:
+    gen: Generation
     files: int = 0
     indexed: int = 0
     unchanged: int = 0
@@ -120,12 +75,6 @@ class _Run:
     chunks: int = 0
     characters: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    replaced: list[tuple[str, str]] = field(default_factory=list)
-    """(source, new sha) of changed documents whose old version is still stored."""
-
-
-def stable_id(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
 class Indexer:
@@ -134,7 +83,7 @@ class Indexer:
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None,
                  client: Any = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model_path, settings.embed_batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self._client = client
 
     @property
@@ -146,47 +95,43 @@ class Indexer:
     def build(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
               progress: bool = False, base: Path | None = None) -> IndexReport:
         name = check_name(collection or self.settings.collection)
-        base = base or Path.cwd()
+        names = SourceNames(base or Path.cwd())
         started = time.perf_counter()
         files = list(discover(paths))
-        run = _Run(files=len(files))
         with self._lock(name):
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
-            for source, sha in store.orphan_sources():
-                self._drop_version(store, source, sha)
-            known = store.docs()
+            run = _Run(Generation.open(store), files=len(files))
             seen: set[str] = set()
-            pending: list[_Pending] = []
+            pending: list[Prepared] = []
+            waiting, batch = 0, _BATCH_SENTENCES
             bar = _progress(len(files), name, progress)
             for file, root in files:
-                source = source_name(file, root, base)
+                source = names(file, root)
                 seen.add(source)
                 bar.update(1)
                 try:
-                    item = self._prepare(file, source, known.get(source))
+                    item = self._prepare(file, source, run)
                 except SkippedFile as skip:
+                    run.gen.drop_pending(source)
                     run.skipped.append((skip.path, skip.reason))
                     continue
                 if item is None:
-                    run.unchanged += 1
                     continue
                 pending.append(item)
-                if sum(len(p.sentences) for p in pending) >= _BATCH_SENTENCES:
+                waiting += len(item.sentences)
+                if waiting >= batch:
                     self._flush(store, pending, run)
+                    waiting, batch = 0, min(2 * batch, _MAX_BATCH_SENTENCES)
             self._flush(store, pending, run)
             bar.close()
-            gone = self._gone(paths, base, known, seen)
-            for source in gone:  # new views leave it out; views already loaded keep it
-                store.col(DOCS).delete(where={"source": source})
-            run.removed = len(gone)
-            if rebuild or run.indexed or run.removed or not store.version():
-                store.bump_version()  # readers switch to the new state here ...
-            for source, sha in run.replaced:  # ... so the old versions can go
-                store.delete_source(source, keep_sha=sha)
+            gone = self._gone(paths, names, run.gen.live, seen)
             for source in gone:
-                store.delete_source(source)
+                run.gen.remove(source)
+            run.removed = len(gone)
+            if run.gen.commit(force=rebuild or not run.gen.version):
+                run.gen.cleanup()
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
@@ -194,15 +139,24 @@ class Indexer:
             seconds=time.perf_counter() - started,
         )
 
-    def _prepare(self, file: Path, source: str, known: Any) -> _Pending | None:
+    def _prepare(self, file: Path, source: str, run: _Run) -> Prepared | None:
+        """The new version of one file, or None when the stored one is current."""
         max_bytes = int(self.settings.max_file_mb * 1e6)
-        if known is not None:
-            try:
-                if file.stat().st_size <= max_bytes and \
-                        hashlib.sha256(file.read_bytes()).hexdigest() == known.sha256:
-                    return None
-            except OSError:
-                pass
+        gen = run.gen
+        if source in gen.live or source in gen.pending:
+            sha = _file_sha(file, max_bytes)
+            kept = gen.keep_pending(source, sha) if sha else None
+            if kept is not None:  # written by a run that died before its switch
+                run.indexed += 1
+                run.sentences += kept.sentences
+                run.chunks += kept.chunks
+                return None
+            known = gen.live.get(source)
+            if known is not None and known.sha256 == sha:
+                gen.drop_pending(source)
+                run.unchanged += 1
+                return None
+        gen.drop_pending(source)
         doc = load_file(file, source, max_bytes)
         limit = self.embedder.max_pieces
         sentences = split_sentences(doc.text, source)
@@ -216,46 +170,43 @@ class Indexer:
         tokens = [count(s.text) for s in sentences]
         chunks = chunk_sentences(sentences, doc.text, self.settings.chunk_tokens,
                                  self.settings.chunk_overlap_tokens, tokens, pieces, limit)
-        return _Pending(doc, sentences, chunks, replaces=known is not None)
+        return Prepared(doc, sentences, chunks)
 
-    def _flush(self, store: Store, pending: list[_Pending], run: _Run) -> None:
+    def _flush(self, store: Store, pending: list[Prepared], run: _Run) -> None:
         """Embed the pending documents' sentences in one batch and write them all: sentences,
         then chunks, then the document records that mark them complete."""
         if not pending:
             return
         vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
-        sentences, chunks, docs = _Records(), _Records(), _Records()
+        sentences, chunks, docs = Records(), Records(), Records()
         offset = 0
         for item in pending:
             n = len(item.sentences)
-            _add_document(item, vectors[offset : offset + n], sentences, chunks, docs)
+            add_document(item, vectors[offset : offset + n], run.gen.number, sentences, chunks,
+                         docs)
             offset += n
             run.indexed += 1
             run.sentences += n
             run.chunks += len(item.chunks)
             run.characters += len(item.doc.text)
-        store.upsert(SENTENCES, sentences.ids, np.stack(sentences.vectors), sentences.texts,
-                     sentences.metas)
-        store.upsert("", chunks.ids, np.stack(chunks.vectors), chunks.texts, chunks.metas)
-        store.upsert(DOCS, docs.ids, np.stack(docs.vectors), docs.texts, docs.metas)
-        run.replaced += [(p.doc.source, p.doc.sha256) for p in pending if p.replaces]
+        store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
+        store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
+        store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
+        for item in pending:
+            run.gen.wrote((item.doc.source, item.doc.sha256))
         pending.clear()
 
     @staticmethod
-    def _drop_version(store: Store, source: str, sha: str) -> None:
-        where = {"$and": [{"source": source}, {"doc_sha": sha}]}
-        for suffix in ("", SENTENCES):
-            store.col(suffix).delete(where=where)
-
-    @staticmethod
-    def _gone(paths: list[Path], base: Path, known: dict[str, Any], seen: set[str]) -> list[str]:
+    def _gone(paths: list[Path], names: SourceNames, known: dict[str, Any],
+              seen: set[str]) -> list[str]:
         """Indexed sources inside an indexed folder whose file no longer exists."""
         gone: list[str] = []
+        base = names.base
         for path in paths:
             if not path.is_dir():
                 continue
-            prefix = source_name(path, path, base)
-            inside = prefix != path.name or path.resolve().parent == base.resolve()
+            prefix = names(path, path)
+            inside = prefix != path.name or path.resolve().parent == base
             prefix = "" if prefix in (".", "") or not inside else prefix + "/"
             for source in known:
                 if source in seen or not source.startswith(prefix):
@@ -277,11 +228,14 @@ class Indexer:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _mean(vectors: Vectors) -> Vectors:
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    out: Vectors = (mean / norm if norm > 0 else mean).astype(np.float32)
-    return out
+def _file_sha(file: Path, max_bytes: int) -> str | None:
+    """The content hash of a file, or None when it cannot be read within the size limit."""
+    try:
+        if file.stat().st_size <= max_bytes:
+            return hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        pass
+    return None
 
 
 def _progress(total: int, name: str, enabled: bool) -> Any:

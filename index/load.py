@@ -47,13 +47,30 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
 def source_name(file: Path, root: Path, base: Path) -> str:
     """The stable name of a file: relative to ``base`` (the working folder) when inside it,
     else relative to the indexed ``root``."""
-    resolved = file.resolve()
-    for anchor in (base.resolve(), root.resolve()):
+    return _relative(file.resolve(), (base.resolve(), root.resolve()), file.name)
+
+
+class SourceNames:
+    """:func:`source_name` for the many files of a run: each anchor is resolved once."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base.resolve()
+        self._roots: dict[Path, Path] = {}
+
+    def __call__(self, file: Path, root: Path) -> str:
+        anchor = self._roots.get(root)
+        if anchor is None:
+            anchor = self._roots[root] = root.resolve()
+        return _relative(file.resolve(), (self.base, anchor), file.name)
+
+
+def _relative(resolved: Path, anchors: tuple[Path, Path], fallback: str) -> str:
+    for anchor in anchors:
         try:
             return resolved.relative_to(anchor).as_posix()
         except ValueError:
             continue
-    return file.name
+    return fallback
 
 
 def load_file(file: Path, source: str, max_bytes: int) -> Document:

@@ -44,6 +44,8 @@ _HEADING = re.compile(r"[ \t]*#{1,6}[ \t]")
 _END = re.compile(r"""([.!?…]+|\.\.\.)(["'”’»)\]]*)(?=\s+)""")
 _NEXT_START = re.compile(r"""\s+(["'“‘«(\[]*)(\S)""")
 _WORD_BEFORE = re.compile(r"""([\w.'’-]+)$""")
+_NEXT_WORD = re.compile(r"[\w']+")
+_LOOKBACK = 64
 _SHORT_LINE = 60
 
 
@@ -118,14 +120,24 @@ def _split_block(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield start + sent_start, end
 
 
+def _word_before(block: str, dot: int) -> re.Match[str] | None:
+    """The run of word characters that ends at ``dot``. Searched in a window first (a search
+    from the block's start costs the block's length at every period)."""
+    lo = max(0, dot - _LOOKBACK)
+    wm = _WORD_BEFORE.search(block, lo, dot)
+    if wm is not None and wm.start() == lo and lo > 0:  # the run may start before the window
+        wm = _WORD_BEFORE.search(block, 0, dot)
+    return wm
+
+
 def _is_abbreviation(block: str, dot: int, next_word_at: int) -> bool:
-    wm = _WORD_BEFORE.search(block, 0, dot)
+    wm = _word_before(block, dot)
     if wm is None:
         return False
     word = wm.group(1).strip("'’-").lower()
     if not word:
         return False
-    next_word = re.match(r"[\w']+", block[next_word_at:])
+    next_word = _NEXT_WORD.match(block, next_word_at)
     opener = next_word is not None and next_word.group(0).lower() in SENTENCE_OPENERS
     if "." in word:
         # dotted acronym or abbreviation ("U.S", "e.g"): a sentence ends only before an opener

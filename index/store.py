@@ -3,9 +3,16 @@
 For a corpus ``NAME``:
 - ``NAME``            chunks (the retrieval unit), vector = mean of its sentence vectors;
 - ``NAME__sentences`` sentences with their own vectors (sentence-level scores without encoding);
-- ``NAME__docs``      one record per document: full text, content hash, counts. It is written
-  *after* a document's chunks and sentences, so it marks the document as complete; readers keep
-  only hits whose ``doc_sha`` matches it, so a half-written or replaced document is never seen.
+- ``NAME__docs``      one record per document version: full text, content hash, counts, and the
+  generation range in which it is live (``generation <= g < gone``).
+
+Versions: the ``NAME__docs`` collection's metadata holds the committed ``generation`` (and a
+``version`` token that changes with it). An indexing run writes every new document version
+(chunks and sentences first, then its document record) under the next generation, marks the
+records it replaces or removes as gone from that generation, and only then commits it, in one
+metadata write: the switch. A reader takes the document records live at the committed
+generation and keeps only chunks and sentences whose ``(source, doc_sha)`` one of them owns, so
+it sees the whole old version or the whole new one, never a mix and never a half-written file.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +31,14 @@ from index.settings import IndexSettings
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,58})[A-Za-z0-9]$")
 SENTENCES = "__sentences"
 DOCS = "__docs"
+NEVER = 2**62
+"""``gone`` of a document record that no committed generation has replaced yet."""
+_PAGE = 5000
+_OR_BATCH = 100
+_SNAPSHOT_TRIES = 20
+
+Version = tuple[str, str]
+"""``(source, doc_sha)``: the key that ties chunk and sentence records to a document version."""
 
 
 def check_name(name: str) -> str:
@@ -59,6 +74,8 @@ def open_client(settings: IndexSettings) -> Any:
 
 @dataclass(frozen=True)
 class DocRecord:
+    """One stored document version."""
+
     source: str
     sha256: str
     kind: str
@@ -66,6 +83,41 @@ class DocRecord:
     chunks: int
     indexed_at: float
     pages: str
+    id: str = ""
+    generation: int = 0
+    """The generation whose commit made it live (0: written before generations existed)."""
+    gone: int = NEVER
+    """The generation whose commit replaced or removed it."""
+
+    @property
+    def key(self) -> Version:
+        return self.source, self.sha256
+
+    def live_at(self, generation: int) -> bool:
+        return self.generation <= generation < self.gone
+
+    @staticmethod
+    def from_meta(id_: str, meta: dict[str, Any]) -> DocRecord:
+        return DocRecord(
+            source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
+            sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
+            indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
+            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The committed state of a collection: what every reader of ``version`` sees."""
+
+    version: str
+    generation: int
+    docs: dict[str, DocRecord]
+    """The live document record of each source."""
+
+    def owns(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk or sentence record belongs to this state."""
+        doc = self.docs.get(str(meta["source"]))
+        return doc is not None and doc.sha256 == meta["doc_sha"]
 
 
 class Store:
@@ -109,70 +161,125 @@ class Store:
     def max_batch(self) -> int:
         return int(self.client.get_max_batch_size())
 
+    def add(self, suffix: str, ids: Sequence[str], embeddings: Any,
+            documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Add records, in batches no larger than the client allows.
+
+        Chunk and sentence ids are content-addressed, and records a run did not finish are
+        deleted before the next one writes (:mod:`index.versions`): an id that is already
+        stored holds this same record, which Chroma then keeps. An add costs less than an
+        upsert, which looks every id up first."""
+        self._write("add", suffix, ids, embeddings, documents, metadatas)
+
     def upsert(self, suffix: str, ids: Sequence[str], embeddings: Any,
                documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
-        """Upsert in batches no larger than the client allows."""
-        col = self.col(suffix)
+        """Add or replace records, in batches no larger than the client allows."""
+        self._write("upsert", suffix, ids, embeddings, documents, metadatas)
+
+    def _write(self, how: str, suffix: str, ids: Sequence[str], embeddings: Any,
+               documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        write = getattr(self.col(suffix), how)
         step = self.max_batch
         for i in range(0, len(ids), step):
-            col.upsert(
+            write(
                 ids=list(ids[i : i + step]),
                 embeddings=embeddings[i : i + step],
                 documents=list(documents[i : i + step]),
                 metadatas=list(metadatas[i : i + step]),
             )
 
-    def docs(self) -> dict[str, DocRecord]:
-        """Every complete document, by source."""
-        out: dict[str, DocRecord] = {}
-        for meta in self._iter_meta(DOCS):
-            rec = DocRecord(
-                source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
-                sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
-                indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")),
-            )
-            out[rec.source] = rec
-        return out
+    # -- versions ------------------------------------------------------------------------------
 
-    def doc_text(self, source: str) -> str | None:
-        got = self.col(DOCS).get(where={"source": source}, include=["documents"])
-        docs = got.get("documents") or []
-        return str(docs[0]) if docs else None
-
-    def delete_source(self, source: str, keep_sha: str | None = None) -> None:
-        """Remove a document's records; with ``keep_sha``, only those of other versions."""
-        where: dict[str, Any] = {"source": source}
-        if keep_sha is not None:
-            where = {"$and": [{"source": source}, {"doc_sha": {"$ne": keep_sha}}]}
-        for suffix in ("", SENTENCES):
-            self.col(suffix).delete(where=where)
-        if keep_sha is None:
-            self.col(DOCS).delete(where={"source": source})
-
-    def orphan_sources(self) -> set[tuple[str, str]]:
-        """(source, doc_sha) pairs of chunk records that no complete document owns."""
-        docs = {(d.source, d.sha256) for d in self.docs().values()}
-        seen = {(str(m["source"]), str(m["doc_sha"])) for m in self._iter_meta("")}
-        return seen - docs
+    def committed(self) -> tuple[str, int]:
+        """``(version, generation)`` of the last committed run; ``("", 0)`` before the first."""
+        meta = self.client.get_collection(self.name + DOCS).metadata or {}
+        return str(meta.get("version", "")), int(meta.get("generation", 0))
 
     def version(self) -> str:
         """Changes whenever an indexing run changed the collection (readers cache on it)."""
-        meta = self.client.get_collection(self.name + DOCS).metadata or {}
-        return str(meta.get("version", ""))
+        return self.committed()[0]
 
-    def bump_version(self) -> None:
-        self.col(DOCS).modify(metadata={"version": uuid.uuid4().hex})
+    def commit(self, generation: int) -> None:
+        """Make ``generation`` the one readers see: a single write of the collection metadata."""
+        self.col(DOCS).modify(metadata={"version": uuid.uuid4().hex, "generation": generation})
+
+    def doc_records(self) -> list[DocRecord]:
+        """Every stored document record: live, replaced, or written by an unfinished run."""
+        return [DocRecord.from_meta(id_, meta) for id_, meta in self._iter_meta(DOCS)]
+
+    def snapshot(self) -> Snapshot:
+        """The committed state, read so that a commit in the middle cannot mix two states."""
+        for _ in range(_SNAPSHOT_TRIES):
+            version, generation = self.committed()
+            records = self.doc_records()
+            if self.committed()[0] == version:
+                break
+        docs: dict[str, DocRecord] = {}
+        for rec in records:
+            if rec.live_at(generation):
+                old = docs.get(rec.source)
+                if old is None or rec.generation > old.generation:
+                    docs[rec.source] = rec
+        return Snapshot(version, generation, docs)
+
+    def docs(self) -> dict[str, DocRecord]:
+        """Every document of the committed state, by source."""
+        return self.snapshot().docs
+
+    def doc_text(self, source: str) -> str | None:
+        """The full text of the committed version of ``source``."""
+        text: str | None = None
+        for _ in range(_SNAPSHOT_TRIES):
+            version, generation = self.committed()
+            got = self.col(DOCS).get(where={"source": source},
+                                     include=["documents", "metadatas"])
+            text = next((str(doc) for id_, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+                if DocRecord.from_meta(id_, dict(meta)).live_at(generation)), None)
+            if self.committed()[0] == version:
+                break
+        return text
+
+    def set_gone(self, ids: Sequence[str], generation: int) -> None:
+        """Mark document records as replaced from ``generation`` on (``NEVER``: unmark)."""
+        col, step = self.col(DOCS), self.max_batch
+        for i in range(0, len(ids), step):
+            part = list(ids[i : i + step])
+            col.update(ids=part, metadatas=[{"gone": generation}] * len(part))
+
+    def delete_docs(self, ids: Sequence[str]) -> None:
+        col, step = self.col(DOCS), self.max_batch
+        for i in range(0, len(ids), step):
+            col.delete(ids=list(ids[i : i + step]))
+
+    def delete_versions(self, versions: Iterable[Version]) -> None:
+        """Remove the chunk and sentence records of these document versions."""
+        clauses = [{"$and": [{"source": s}, {"doc_sha": sha}]} for s, sha in sorted(versions)]
+        for i in range(0, len(clauses), _OR_BATCH):
+            part = clauses[i : i + _OR_BATCH]
+            where = part[0] if len(part) == 1 else {"$or": part}
+            for suffix in ("", SENTENCES):
+                self.col(suffix).delete(where=where)
+
+    def stored_versions(self) -> set[Version]:
+        """Every ``(source, doc_sha)`` that chunk or sentence records carry (a full scan)."""
+        return {(str(m["source"]), str(m["doc_sha"]))
+                for suffix in ("", SENTENCES) for _, m in self._iter_meta(suffix)}
+
+    def orphan_sources(self) -> set[Version]:
+        """Versions of chunk or sentence records that no committed document record owns."""
+        return self.stored_versions() - {d.key for d in self.docs().values()}
 
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())
 
-    def _iter_meta(self, suffix: str, page: int = 5000) -> Iterator[dict[str, Any]]:
+    def _iter_meta(self, suffix: str) -> Iterator[tuple[str, dict[str, Any]]]:
         col = self.col(suffix)
         offset = 0
         while True:
-            got = col.get(include=["metadatas"], limit=page, offset=offset)
+            got = col.get(include=["metadatas"], limit=_PAGE, offset=offset)
             metas = got.get("metadatas") or []
-            yield from (dict(m) for m in metas if m)
-            if len(metas) < page:
+            yield from ((str(i), dict(m)) for i, m in zip(got["ids"], metas, strict=True) if m)
+            if len(metas) < _PAGE:
                 return
-            offset += page
+            offset += _PAGE

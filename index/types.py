@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -19,11 +20,7 @@ class Document:
     def page_of(self, offset: int) -> int | None:
         if not self.pages:
             return None
-        page = 1
-        for i, start in enumerate(self.pages, start=1):
-            if start <= offset:
-                page = i
-        return page
+        return max(1, bisect_right(self.pages, offset))  # page starts are in order
 
 
 @dataclass(frozen=True)

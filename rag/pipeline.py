@@ -55,8 +55,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  client: Any = None) -> None:
         self.settings = settings or Settings()
-        self.embedder = embedder or Embedder(self.settings.model_path,
-                                             self.settings.embed_batch_size)
+        self.embedder = embedder or Embedder.from_settings(self.settings)
         self._client = client
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
@@ -158,9 +157,10 @@ class Engine:
         retriever = self.retriever(query.collection)
         view = retriever.view()
         query_terms = list(query.question.terms) + list(query.history_terms)
-        hits = retriever.chunks(query.vector, query_terms, self.settings.top_chunks)
+        hits = retriever.chunks(view, query.vector, query_terms, self.settings.top_chunks)
         heads = HEAD_SENTENCES if about_document(query.question) else 0
-        records = retriever.sentences(hits, query.vector, self.settings.top_sentences, heads)
+        records = retriever.sentences(view, hits, query.vector, self.settings.top_sentences,
+                                      heads)
         candidates = score_sentences(query.question, query.history_terms, query.vector, records,
                                      view.weight, self.scorer, view.idf.__contains__)
         return _Scored(query, tuple(candidates), view)

@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) over chunks, fused by reciprocal rank,
 then the sentences of the best chunks with their stored vectors.
 
-Only records whose ``doc_sha`` matches the collection's document records are used, so a
-document that is being written or replaced is never seen half-done.
+A view is one committed state of the collection (:meth:`index.store.Store.snapshot`): only
+chunk and sentence records that its document records own are used, so a document that is being
+written or replaced is never seen half-done, and a run in progress is not seen at all.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from index.embed import Vectors
-from index.store import SENTENCES, Store
+from index.store import SENTENCES, Snapshot, Store
 from rag.text import terms
 
 _RRF_K = 60
+_VIEW_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,15 @@ class SentenceRecord:
 class CorpusView:
     """A snapshot of one collection: its documents, a BM25 index and term statistics."""
 
-    def __init__(self, store: Store, version: str) -> None:
+    def __init__(self, store: Store) -> None:
         import bm25s
 
-        self.version = version
-        self.docs = {src: rec.sha256 for src, rec in store.docs().items()}
+        snapshot = store.snapshot()
+        self.snapshot: Snapshot = snapshot
+        self.version = snapshot.version
+        self.docs = {src: rec.sha256 for src, rec in snapshot.docs.items()}
         ids: list[str] = []
+        seen: set[str] = set()
         metas: list[dict[str, Any]] = []
         corpus: list[list[str]] = []
         df: Counter[str] = Counter()
@@ -61,8 +66,9 @@ class CorpusView:
         while True:
             got = col.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if self.docs.get(str(meta["source"])) != meta["doc_sha"]:
+                if cid in seen or not snapshot.owns(meta):
                     continue
+                seen.add(cid)
                 toks = terms(text)
                 ids.append(cid)
                 metas.append(dict(meta) | {"text": text})
@@ -104,17 +110,25 @@ class Retriever:
         self._lock = threading.Lock()
 
     def view(self) -> CorpusView:
+        """The view of the committed state; rebuilt when a run has committed a new one."""
         version = self.store.version()
         view = self._view
         if view is None or view.version != version:
             with self._lock:
-                if self._view is None or self._view.version != version:
-                    self._view = CorpusView(self.store, version)
                 view = self._view
+                if view is None or view.version != version:
+                    view = CorpusView(self.store)
+                    # a commit while the chunks were read: its cleanup may have removed some
+                    for _ in range(_VIEW_TRIES):
+                        if view.version == self.store.version():
+                            break
+                        view = CorpusView(self.store)
+                    self._view = view
         return view
 
-    def chunks(self, query_vector: Vectors, query_terms: list[str], k: int) -> list[ChunkHit]:
-        view = self.view()
+    def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
+               k: int) -> list[ChunkHit]:
+        """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses."""
         if not view.n:
             return []
         ranks: dict[str, float] = {}
@@ -140,11 +154,10 @@ class Retriever:
         return [ChunkHit(c, info[c][0], info[c][1], tuple(info[c][2].split(",")), ranks[c])
                 for c in ordered]
 
-    def sentences(self, hits: list[ChunkHit], query_vector: Vectors, k: int,
+    def sentences(self, view: CorpusView, hits: list[ChunkHit], query_vector: Vectors, k: int,
                   heads: int = 0) -> list[SentenceRecord]:
         """Sentences of the chunk hits, plus the nearest sentences by their own vectors, plus
         the first ``heads`` sentences of the hit documents (their title or dateline)."""
-        view = self.view()
         rank_of: dict[str, float] = {}
         context_of: dict[str, str] = {}
         for hit in hits:

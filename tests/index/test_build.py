@@ -83,20 +83,20 @@ def test_bad_inputs_are_skipped_and_the_rest_is_indexed(indexer: Indexer, corpus
 
 def test_a_file_is_fully_indexed_or_not_at_all(indexer: Indexer, corpus: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    real_upsert = Store.upsert
+    real_add = Store.add
 
-    def failing_upsert(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
+    def failing_add(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
         if suffix == DOCS:
             raise RuntimeError("disk full")  # the crash happens after chunks were written
-        real_upsert(self, suffix, *args, **kwargs)
+        real_add(self, suffix, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "upsert", failing_upsert)
+    monkeypatch.setattr(Store, "add", failing_add)
     with pytest.raises(RuntimeError):
         indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
     assert store.docs() == {}  # nothing counts as indexed
     assert store.orphan_sources()  # but partial records exist ...
-    monkeypatch.setattr(Store, "upsert", real_upsert)
+    monkeypatch.setattr(Store, "add", real_add)
     report = indexer.build([corpus], "docs")  # ... and the next run cleans them up
     assert report.indexed == 2 and not store.orphan_sources()
     first = counts(indexer)

@@ -6,9 +6,10 @@ possibly between writing a batch's chunks and its document records. A second run
 the job: every file has its document record, no record is duplicated or orphaned, and the
 records are exactly those of a clean build of the same folder in another data folder.
 
-The design under test (index/build.py): a document's sentences and chunks are written before
-its document record, readers trust only records whose ``doc_sha`` matches that record, and the
-next run deletes records that no document record owns.
+The design under test (index/build.py, index/versions.py): a run writes under a new generation
+that readers do not see until its commit; a document's sentences and chunks are written before
+its document record; the next run keeps the complete documents of the dead run whose file is
+unchanged (without embedding them again) and deletes the records that no document record owns.
 """
 
 from __future__ import annotations
@@ -165,8 +166,8 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
                         log.read_text(errors="replace"))
     assert summary, log.read_text(errors="replace")
     files, indexed, unchanged = map(int, summary.groups())
-    # the documents the killed run completed are kept (their writes may still sit in Chroma's
-    # log, not yet in the table read above), the rest are indexed now
+    # the documents the killed run completed are kept, the rest are indexed now: both count as
+    # indexed, since neither was committed (the switch comes at the end of a run)
     assert files == FILES and indexed + unchanged == FILES
     assert indexed > 0, f"the killed run had finished: {after_kill}"
 

@@ -4,6 +4,7 @@ import pytest
 
 from index.errors import PathNotFound, SkippedFile
 from index.load import discover, html_to_text, load_file
+from index.types import Document
 
 MB = 1_000_000
 
@@ -94,3 +95,10 @@ def test_discover_skips_hidden_files(tmp_path: Path) -> None:
     (tmp_path / ".y.txt").write_text("y")
     (tmp_path / "a.txt").write_text("a")
     assert [f.name for f, _ in discover([tmp_path])] == ["a.txt"]
+
+
+def test_page_of_counts_page_starts_up_to_the_offset() -> None:
+    doc = Document("x.pdf", "a" * 30, "0" * 64, "pdf", (0, 10, 20))
+    assert [doc.page_of(i) for i in (0, 9, 10, 19, 20, 29)] == [1, 1, 2, 2, 3, 3]
+    assert Document("x.pdf", "a" * 30, "0" * 64, "pdf", (5, 10)).page_of(2) == 1
+    assert Document("x.txt", "a", "0" * 64, "txt").page_of(0) is None

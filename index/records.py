@@ -1,0 +1,98 @@
+"""The records of a document version: its sentences, its chunks and its document record.
+
+Chunk and sentence ids are content-addressed (source, content hash, position, text), so a new
+version never overwrites the records of the old one, and an id that is already stored holds the
+same record. The document record's id names the generation it belongs to (see
+:mod:`index.versions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from index.embed import Vectors
+from index.store import NEVER
+from index.types import Chunk, Document, Sentence
+
+PREV_CHARS = 300
+"""Each sentence record keeps the end of the sentence before it: what "he" or "it" refers to."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document cut into sentences and chunks, waiting for its vectors."""
+
+    doc: Document
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+
+
+@dataclass
+class Records:
+    """Columns of records for one collection, in the order they are written."""
+
+    ids: list[str] = field(default_factory=list)
+    vectors: list[Vectors] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    metas: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, id_: str, vector: Vectors, text: str, meta: dict[str, Any]) -> None:
+        self.ids.append(id_)
+        self.vectors.append(vector)
+        self.texts.append(text)
+        self.metas.append(meta)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def matrix(self) -> Vectors:
+        out: Vectors = np.stack(self.vectors)
+        return out
+
+
+def stable_id(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
+
+
+def add_document(item: Prepared, vectors: Vectors, generation: int, sentences: Records,
+                 chunks: Records, docs: Records) -> None:
+    """Append the records of one document version, given its sentence vectors in order."""
+    doc, sha, source = item.doc, item.doc.sha256, item.doc.source
+    sents = item.sentences
+    # the content hash is part of each id: a new version never overwrites the old one's records
+    sent_ids = [stable_id("s", source, sha, s.index, s.text) for s in sents]
+    first_chunk: dict[int, int] = {}
+    for c in item.chunks:
+        for s in c.sentences:
+            first_chunk.setdefault(s.index, c.index)
+    for s in sents:
+        sentences.add(sent_ids[s.index], vectors[s.index], s.text, {
+            "source": source, "doc_sha": sha, "index": s.index, "start": s.start,
+            "end": s.end, "chunk": first_chunk.get(s.index, 0),
+            "page": doc.page_of(s.start) or 0,
+            "prev": sents[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
+    for c in item.chunks:  # consecutive sentences: a slice of the vectors
+        vector = mean_vector(vectors[c.sentences[0].index : c.sentences[-1].index + 1])
+        chunks.add(stable_id("c", source, sha, c.index, c.text), vector, c.text, {
+            "source": source, "doc_sha": sha, "index": c.index, "start": c.start, "end": c.end,
+            "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)})
+    # one record per version: the committed one stays beside it until the switch
+    docs.add(stable_id("d", source, generation), mean_vector(vectors), doc.text, {
+        "source": source, "doc_sha": sha, "kind": doc.kind,
+        "sentences": len(sents), "chunks": len(item.chunks),
+        "indexed_at": time.time(), "pages": json.dumps(list(doc.pages)),
+        "generation": generation, "gone": NEVER})
+
+
+def mean_vector(vectors: Vectors) -> Vectors:
+    """The normalized mean: a chunk's (or a document's) vector from its sentences'."""
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    out: Vectors = (mean / norm if norm > 0 else mean).astype(np.float32)
+    return out

@@ -1,0 +1,134 @@
+"""One indexing run's generation: repair on open, per-file decisions, the switch, the cleanup.
+
+A run writes under generation ``G = committed + 1``. Readers see generation ``committed`` until
+:meth:`Generation.commit`, so everything before it (new versions, gone marks) is invisible to
+them, and everything after it (deleting what ``G`` replaced) only touches records no reader of
+``G`` uses. If a run dies before its commit, the next one opens the same ``G``: it keeps the
+complete documents (their record is written after their chunks and sentences) whose file is
+unchanged, and drops the rest; if it dies after, the next one deletes what is left over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from index.store import DOCS, NEVER, SENTENCES, DocRecord, Store, Version
+
+
+@dataclass
+class Generation:
+    """The state of one run over one collection (used under the collection's write lock)."""
+
+    store: Store
+    committed: int
+    version: str
+    live: dict[str, DocRecord]
+    """The committed record of each source."""
+    pending: dict[str, DocRecord]
+    """Complete records a dead run left at this generation, not yet kept or dropped."""
+    written: dict[str, Version] = field(default_factory=dict)
+    """The new version of each source this generation writes."""
+    replaced: list[DocRecord] = field(default_factory=list)
+    """Live records this generation replaces or removes."""
+
+    @property
+    def number(self) -> int:
+        return self.committed + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.replaced)
+
+    @staticmethod
+    def open(store: Store) -> Generation:
+        """Read the committed state and repair what an interrupted run left behind."""
+        store.col(DOCS)  # created on the first run
+        version, committed = store.committed()
+        live: dict[str, DocRecord] = {}
+        pending: dict[str, DocRecord] = {}
+        stale: list[DocRecord] = []
+        for rec in store.doc_records():
+            if rec.live_at(committed):
+                old = live.get(rec.source)
+                if old is not None:
+                    stale.append(min(old, rec, key=lambda r: r.generation))
+                    rec = max(old, rec, key=lambda r: r.generation)
+                live[rec.source] = rec
+            elif rec.generation == committed + 1 and rec.gone == NEVER:
+                pending[rec.source] = rec
+            else:  # replaced by a committed run that died before its cleanup, or unreachable
+                stale.append(rec)
+        marked = [r.id for r in live.values() if r.gone != NEVER]
+        if marked:  # gone marks of a run that died before its commit
+            store.set_gone(marked, NEVER)
+            live = {s: replace(r, gone=NEVER) for s, r in live.items()}
+        owned = {r.key for r in live.values()} | {r.key for r in pending.values()}
+        if stale:
+            store.delete_versions({r.key for r in stale} - owned)
+            store.delete_docs([r.id for r in stale])
+        gen = Generation(store, committed, version, live, pending)
+        gen.drop_orphans()
+        return gen
+
+    def drop_orphans(self) -> None:
+        """Delete chunk and sentence records no document record owns. They exist only after a
+        run died between a document's records and its document record: the record counts
+        tell, so the full scan is only paid then."""
+        docs = {r.key: r for r in (*self.live.values(), *self.pending.values())}
+        chunks = sum(r.chunks for r in docs.values())
+        sentences = sum(r.sentences for r in docs.values())
+        if self.store.count("") == chunks and self.store.count(SENTENCES) == sentences:
+            return
+        orphans = self.store.stored_versions() - docs.keys()
+        if orphans:
+            self.store.delete_versions(orphans)
+
+    def keep_pending(self, source: str, sha256: str) -> DocRecord | None:
+        """The complete version a dead run wrote for this file's content, now kept."""
+        rec = self.pending.get(source)
+        live = self.live.get(source)
+        if rec is None or rec.sha256 != sha256 or (live is not None and live.sha256 == sha256):
+            return None
+        del self.pending[source]
+        self.wrote(rec.key)
+        return rec
+
+    def drop_pending(self, source: str) -> None:
+        """Delete the version a dead run wrote for ``source`` (its file changed since)."""
+        rec = self.pending.pop(source, None)
+        if rec is None:
+            return
+        live = self.live.get(source)
+        if live is None or live.key != rec.key:
+            self.store.delete_versions([rec.key])
+        self.store.delete_docs([rec.id])
+
+    def wrote(self, version: Version) -> None:
+        """A complete new version of a document is written in this generation."""
+        source = version[0]
+        if source in self.live and source not in self.written:
+            self.replaced.append(self.live[source])
+        self.written[source] = version
+
+    def remove(self, source: str) -> None:
+        """The file of ``source`` is gone: this generation leaves it out."""
+        self.drop_pending(source)
+        if source in self.live and source not in self.written:
+            self.replaced.append(self.live[source])
+
+    def commit(self, force: bool = False) -> bool:
+        """Switch readers to this generation if it changed anything (or ``force``)."""
+        for source in list(self.pending):  # files no longer indexed: a dead run's leftovers
+            self.drop_pending(source)
+        if not (self.changed or force):
+            return False
+        self.store.set_gone([r.id for r in self.replaced], self.number)
+        self.store.commit(self.number)  # readers switch to the new state here ...
+        return True
+
+    def cleanup(self) -> None:
+        """... so what it replaced can go (views loaded before the switch stop seeing it)."""
+        keep = set(self.written.values())
+        self.store.delete_versions({r.key for r in self.replaced} - keep)
+        self.store.delete_docs([r.id for r in self.replaced])
+

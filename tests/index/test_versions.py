@@ -1,0 +1,183 @@
+"""Generations: a run's changes stay hidden until its switch, and a run that dies before or
+after it leaves a state the next run completes, without re-embedding finished documents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import index.build as build
+from index.build import Indexer
+from index.embed import Embedder, Vectors
+from index.settings import IndexSettings
+from index.store import DOCS, SENTENCES, Store
+
+A = {
+    "bridge.txt": "The bridge opened in 1987. It is 2.5 km long.\n",
+    "tower.txt": "The tower is 48 metres tall. Its lamp was first lit in 1902.\n",
+    "river.txt": "The river flows into the North Sea. It is about 1,230 kilometres long.\n",
+}
+B = {
+    "bridge.txt": "The bridge opened in 1991. It is 2.5 km long.\n",  # changed
+    "river.txt": A["river.txt"],  # unchanged; tower.txt removed
+    "museum.txt": "The tram museum opened in 2004. It holds eleven restored trams.\n",  # added
+}
+
+
+class CountingEmbedder(Embedder):
+    """The real model; remembers every text it was asked to embed."""
+
+    def __init__(self, real: Embedder) -> None:
+        super().__init__(real.model_path, real.batch_size)
+        self._model = real.model
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.texts += list(texts)
+        return super().embed(texts)
+
+
+def write(folder: Path, version: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.txt"):
+        if old.name not in version:
+            old.unlink()
+    for name, text in version.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def state(store: Store) -> dict[str, Any]:
+    """What a reader sees: committed documents and their texts, and the records they own."""
+    snap = store.snapshot()
+    owned: dict[str, list[str]] = {}
+    for suffix in ("", SENTENCES):
+        got = store.col(suffix).get(include=["documents", "metadatas"])
+        owned[suffix] = sorted(t for t, m in zip(got["documents"], got["metadatas"], strict=True)
+                               if snap.owns(m))
+    return {"docs": {s: store.doc_text(s) for s in snap.docs}, **owned}
+
+
+def fully_stored(store: Store) -> None:
+    """No record beyond those of the committed documents, in any of the three collections."""
+    docs = store.docs()
+    assert store.count(DOCS) == len(docs)
+    assert store.count() == sum(d.chunks for d in docs.values())
+    assert store.count(SENTENCES) == sum(d.sentences for d in docs.values())
+    assert store.orphan_sources() == set()
+
+
+@pytest.fixture
+def setup(tmp_path: Path, embedder: Embedder,
+          monkeypatch: pytest.MonkeyPatch) -> tuple[Indexer, CountingEmbedder, Path]:
+    monkeypatch.setattr(build, "_BATCH_SENTENCES", 1)  # one write per document
+    counting = CountingEmbedder(embedder)
+    folder = tmp_path / "docs"
+    write(folder, A)
+    return Indexer(IndexSettings(data_dir=tmp_path / "data"), counting), counting, folder
+
+
+def test_a_run_that_dies_before_its_switch_changes_nothing_readers_see(
+        setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    indexer, counting, folder = setup
+    indexer.build([folder], "docs", base=folder)
+    store = Store(indexer.client, "docs")
+    seen_a = state(store)
+    assert "The bridge opened in 1987." in seen_a[SENTENCES]
+    write(folder, B)
+    real_commit = Store.commit
+
+    def dies(self: Store, generation: int) -> None:
+        raise RuntimeError("killed")  # after every write and gone mark, before the switch
+
+    monkeypatch.setattr(Store, "commit", dies)
+    with pytest.raises(RuntimeError):
+        indexer.build([folder], "docs", base=folder)
+    assert state(store) == seen_a
+    assert store.orphan_sources()  # the new versions are stored, but not committed
+
+    # the next run keeps the complete new versions (no re-embedding) and switches
+    monkeypatch.setattr(Store, "commit", real_commit)
+    counting.texts.clear()
+    report = indexer.build([folder], "docs", base=folder)
+    assert (report.indexed, report.unchanged, report.removed) == (2, 1, 1), report
+    assert counting.texts == []
+    seen_b = state(store)
+    assert set(seen_b["docs"]) == set(B) and seen_b["docs"]["bridge.txt"] == B["bridge.txt"]
+    assert "The bridge opened in 1991." in seen_b[SENTENCES]
+    assert "The bridge opened in 1987." not in seen_b[SENTENCES]
+    fully_stored(store)
+
+
+def test_a_dead_runs_version_of_a_file_changed_since_is_replaced(
+        setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    indexer, counting, folder = setup
+    indexer.build([folder], "docs", base=folder)
+    store = Store(indexer.client, "docs")
+    write(folder, B)
+    monkeypatch.setattr(Store, "commit", lambda self, generation: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        indexer.build([folder], "docs", base=folder)
+    monkeypatch.undo()
+    monkeypatch.setattr(build, "_BATCH_SENTENCES", 1)
+    changed = "The bridge opened in 1993. It is 2.5 km long.\n"
+    (folder / "bridge.txt").write_text(changed, encoding="utf-8")
+    counting.texts.clear()
+    report = indexer.build([folder], "docs", base=folder)
+    assert (report.indexed, report.unchanged, report.removed) == (2, 1, 1), report
+    assert counting.texts == ["The bridge opened in 1993.", "It is 2.5 km long."]
+    assert store.doc_text("bridge.txt") == changed
+    fully_stored(store)
+
+
+def test_orphan_sentences_are_found_and_removed(
+        setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that dies after a document's sentences, before its chunks: only the sentences
+    collection holds the orphans."""
+    indexer, _, folder = setup
+    real_add = Store.add
+
+    def chunks_fail(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
+        if suffix == "":
+            raise RuntimeError("killed")
+        real_add(self, suffix, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "add", chunks_fail)
+    with pytest.raises(RuntimeError):
+        indexer.build([folder], "docs", base=folder)
+    store = Store(indexer.client, "docs")
+    assert store.count() == 0 and store.count(SENTENCES) == 2
+    orphans = store.orphan_sources()
+    assert {source for source, _ in orphans} == {next(iter(sorted(A)))}
+    monkeypatch.setattr(Store, "add", real_add)
+    report = indexer.build([folder], "docs", base=folder)
+    assert report.indexed == 3
+    fully_stored(store)
+
+
+def test_after_a_run_dies_past_its_switch_the_next_one_cleans_up(
+        setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    indexer, counting, folder = setup
+    indexer.build([folder], "docs", base=folder)
+    store = Store(indexer.client, "docs")
+    write(folder, B)
+    real_commit = Store.commit
+
+    def commit_then_die(self: Store, generation: int) -> None:
+        real_commit(self, generation)
+        raise RuntimeError("killed")  # before the replaced versions are deleted
+
+    monkeypatch.setattr(Store, "commit", commit_then_die)
+    with pytest.raises(RuntimeError):
+        indexer.build([folder], "docs", base=folder)
+    seen_b = state(store)
+    assert set(seen_b["docs"]) == set(B)
+    assert store.count(DOCS) == 5  # B's three, and the two it replaced
+    monkeypatch.setattr(Store, "commit", real_commit)
+    counting.texts.clear()
+    report = indexer.build([folder], "docs", base=folder)
+    assert (report.indexed, report.unchanged, report.removed) == (0, 3, 0), report
+    assert counting.texts == [] and state(store) == seen_b
+    fully_stored(store)
