@@ -167,8 +167,7 @@ class Retriever:
                     context_of[sid] = hit.text
         col = self.store.col(SENTENCES)
         if k > 0 and view.n:
-            near = col.query(query_embeddings=[query_vector.tolist()], n_results=k,
-                             include=["metadatas"])
+            near = col.query(query_embeddings=[query_vector.tolist()], n_results=k, include=[])
             for sid in near["ids"][0]:
                 rank_of.setdefault(sid, 0.0)
         if heads and hits:

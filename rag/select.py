@@ -12,8 +12,9 @@ calibrated on data by ``python -m rag.calibrate``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -71,27 +72,49 @@ class Scorer:
 SCORING_FILE = Path(__file__).with_name("scoring.json")
 
 
-def coverage(question_terms: Sequence[str], text_terms: set[str],
+@dataclass(frozen=True)
+class Vocabulary:
+    """A text's terms, their PREFIX-letter prefixes, and the tails of its compound words."""
+
+    terms: frozenset[str]
+    prefixes: frozenset[str]
+    tails: frozenset[str]
+
+    @classmethod
+    def of(cls, text_terms: Iterable[str]) -> Vocabulary:
+        found = frozenset(text_terms)
+        return cls(found, frozenset(t[:PREFIX] for t in found if len(t) >= PREFIX),
+                   frozenset(u[i:] for u in found if u.isalpha()
+                             for i in range(COMPOUND_HEAD, len(u) - 2)))
+
+    def __or__(self, other: Vocabulary) -> Vocabulary:
+        return Vocabulary(self.terms | other.terms, self.prefixes | other.prefixes,
+                          self.tails | other.tails)
+
+
+@lru_cache(maxsize=8192)
+def vocabulary(text: str) -> Vocabulary:
+    """The :class:`Vocabulary` of ``text`` (cached: a chunk is the context of many sentences)."""
+    return Vocabulary.of(terms(text))
+
+
+def coverage(question_terms: Sequence[str], text: set[str] | Vocabulary,
              weight: Callable[[str], float]) -> float:
-    """IDF-weighted share of ``question_terms`` found in ``text_terms`` (0 when none asked)."""
+    """IDF-weighted share of ``question_terms`` found in ``text`` (0 when none asked). A word
+    sharing its first PREFIX letters ("Armenian" for "Armenia") or holding the term after a
+    word in front ("landmines" for "mines") counts half."""
     total = sum(weight(t) for t in question_terms)
     if total <= 0:
         return 0.0
-    prefixes = {t[:PREFIX] for t in text_terms if len(t) >= PREFIX}
+    vocab = text if isinstance(text, Vocabulary) else Vocabulary.of(text)
     found = 0.0
     for t in question_terms:
-        if t in text_terms:
+        if t in vocab.terms:
             found += weight(t)
-        elif (len(t) >= PREFIX and t[:PREFIX] in prefixes) or _compound_of(t, text_terms):
+        elif (len(t) >= PREFIX and t[:PREFIX] in vocab.prefixes) or (
+                len(t) >= 3 and t in vocab.tails):
             found += 0.5 * weight(t)
     return found / total
-
-
-def _compound_of(term: str, text_terms: set[str]) -> bool:
-    """Whether a text word is ``term`` with a word in front ("mines" in "landmines")."""
-    return len(term) >= 3 and any(
-        len(u) >= len(term) + COMPOUND_HEAD and u.endswith(term) and u.isalpha()
-        for u in text_terms)
 
 
 def score_sentences(
@@ -116,8 +139,8 @@ def score_sentences(
     unknown = sum(weight(t) for t in own if not known(t)) / total if total else 0.0
     rows = []
     for r, d in zip(records, dense, strict=True):
-        sent_terms = set(terms(r.text))
-        ctx_terms = sent_terms | set(terms(r.context))
+        sent_terms = vocabulary(r.text)
+        ctx_terms = sent_terms | vocabulary(r.context)
         rows.append([
             float(d),
             coverage(own, sent_terms, weight),
