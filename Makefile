@@ -40,8 +40,9 @@ eval: $(BIN)/rag
 bench-index: $(BIN)/rag
 	$(BIN)/python bench/index_bench.py
 
+# make bench BENCH_ARGS='--sizes 1k,10k' runs a subset; '--fresh' rebuilds the cached collections
 bench: $(BIN)/rag
-	$(BIN)/python bench/ask_bench.py
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 bench-load: $(BIN)/rag
 	$(BIN)/python bench/load.py

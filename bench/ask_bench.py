@@ -2,6 +2,10 @@
 
     python bench/ask_bench.py [--chunks 100000] [--queries 100] [--out bench/out]
 
+(``make bench`` runs ``bench/scale.py``, which measures the same comparison at 1k to 1M chunks,
+each query side in its own process; this script keeps the seed-collection figures and the cold
+start.)
+
 Collections: the seed article, and one of about ``--chunks`` chunks built from the texts in
 ../shared/data (XQuAD and SQuAD 2.0 articles, HotpotQA paragraphs), replicated until the size is
 reached. The replicas go through the normal indexing pipeline; only their embedding is cached by
@@ -24,56 +28,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np
+from scale_corpus import ReplicaEmbedder, questions, source_texts
 
-from index.embed import Embedder, Vectors
 from rag.pipeline import Engine
 from rag.settings import Settings
-
-DATA = Path("../shared/data")
-
-
-class ReplicaEmbedder(Embedder):
-    """Embeds each distinct text once; repeated texts get the cached vector, slightly moved."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cache: dict[str, Vectors] = {}
-        self.rng = np.random.default_rng(0)
-
-    def embed(self, texts: Any) -> Vectors:
-        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if new:
-            for t, v in zip(new, super().embed(new), strict=True):
-                self.cache[t] = v
-        out = np.stack([self.cache[t] for t in texts]) if texts else super().embed([])
-        out = out + self.rng.normal(0, 0.003, out.shape).astype(np.float32)
-        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
-
-
-def source_texts() -> list[tuple[str, str]]:
-    docs = []
-    for name in ("xquad.en.json", "squad2-dev-small.json"):
-        for i, art in enumerate(json.loads((DATA / name).read_text())["data"]):
-            docs.append((f"{Path(name).stem}-{i:02d}",
-                         "\n\n".join(p["context"] for p in art["paragraphs"])))
-    hotpot = json.loads((DATA / "hotpot-dev-distractor-first100.json").read_text())
-    paras = [f"{t}\n\n{''.join(s).strip()}" for r in hotpot
-             for t, s in zip(r["context"]["title"], r["context"]["sentences"], strict=True)]
-    for i in range(0, len(paras), 20):
-        docs.append((f"hotpot-{i // 20:02d}", "\n\n".join(paras[i : i + 20])))
-    return docs
-
-
-def questions() -> list[str]:
-    qs = [qa["question"] for art in json.loads((DATA / "xquad.en.json").read_text())["data"]
-          for p in art["paragraphs"] for qa in p["qas"]]
-    return qs[::7]
 
 
 def build_big(engine: Engine, folder: Path, target: int) -> tuple[int, float]:
@@ -153,7 +116,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    qs = questions()[: args.queries]
+    qs = questions(n=args.queries)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Settings(data_dir=Path(tmp) / "data"), embedder=ReplicaEmbedder())

@@ -1,0 +1,169 @@
+"""The benchmark suite at scale (``make bench``): indexing throughput, warm ``ask()`` latency,
+memory and disk for collections of about 1k, 10k, 100k and 1M chunks, each figure beside a
+baseline measured in the same run, written as Markdown tables to bench/RESULTS.md.
+
+    python bench/scale.py [--sizes 1k,10k,100k,1m] [--data-dir ../shared/data] [--fresh]
+                          [--queries 100] [--rounds 3] [--increment 400] [--out bench/out]
+
+Per size: build the collection once (cached under OUT/scale/LABEL; ``--fresh`` rebuilds), copy
+its chunks into a stock LangChain collection (disk baseline, up to ``--stock-disk-max``
+chunks), measure queries (``scale_query.py``), then indexing into it (``scale_index.py``).
+Sizes from ``--store-only-from`` chunks up are built straight into the store with random
+vectors (``scale_build.py --store-only``). Results accumulate in OUT/scale.json (one entry per
+size, from its latest run) and the tables are rewritten after each size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_build import COLLECTION
+from scale_corpus import DEFAULT_DATA, code_fingerprint, du_mb, dump, load, questions
+from scale_query import measure
+from scale_report import tables, update_results
+
+HERE = Path(__file__).resolve().parent
+METHOD = """\
+## Scale: 1k to 1M chunks (`make bench`, i.e. `python bench/scale.py`)
+
+Every figure stands beside a baseline measured in the same run, on the same shared 2-core
+machine; the ratios are what count. Each row comes from the run dated in it.
+
+How it is measured, and every shortcut:
+
+- **Collections.** Real text: the XQuAD and SQuAD 2.0 articles and the HotpotQA paragraphs of
+  ../shared/data (100 documents, about 1,340 chunks, 6,700 sentences), replicated until the size
+  is reached, each copy with a header line naming it. Up to 100k the collections are built by
+  the normal pipeline (`Indexer.build`: load → sentences → chunks → vectors → Chroma, all three
+  collections real) with one shortcut: each distinct sentence is encoded once by the real model
+  and the vector cached; a repeat gets the cached vector plus a tiny random perturbation. The
+  "bulk build" column is that run (not the indexing figure). **1M is store-only**: the chunk
+  records of one pipeline-built copy (real text and metadata) are written straight to Chroma,
+  replicated under new document names, with **seeded random unit vectors**; one document record
+  per replicated document, its text cut to 200 characters; the sentence collection holds the one
+  pipeline-built copy's 6,700 sentences (real vectors), which every replica's chunks cite (a
+  replica's document record counts 0 sentences of its own). So at 1M `ask()` does all its work
+  (dense query over 1M chunks, BM25 over 1M chunk texts, the sentence query and fetch) but its
+  sentence collection is small, and the disk figure lacks about 5M sentence records and the
+  full document texts.
+- **Indexing.** The collection of N chunks gets an increment of new real text (source documents
+  with a new header, ~`--increment` chunks) through the whole pipeline with **real embeddings**,
+  beside the raw encoder (the same `Embedder`, same model and batch size, encoding the
+  increment's sentences, no store), alternately, `--rounds` rounds, each a new increment.
+  Figure: characters of the increment per second; ratio = pipeline / encoder, median of the
+  per-round ratios (wall time; the CPU-time ratio beside it). Each round is a separate
+  `Indexer.build` run, so it includes a run's fixed costs on an N-chunk collection (what the
+  indexer reads and checks before and after writing); small increments weigh those more. The
+  increments are removed again afterwards.
+- **Queries.** Two processes on the same chunk collection with the same embedding model: ours
+  (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q, k=4)`).
+  Both load first (model load not counted); "first" is each one's first question (loads the
+  vector index; for `ask()` also reads every chunk to build BM25); then a warm-up of 5 other
+  questions; then `--queries` XQuAD questions sent to both, question by question, alternating
+  which goes first, each process timing its own call. At 1M the dense part searches random
+  vectors (the ranking is meaningless, the work is real, and the stock query does the same
+  search); "answered" counts non-refused answers with citations.
+- **Memory**: peak RSS of each process (serving ours, serving stock, indexing the increments;
+  "encoder alone" is the indexing process's peak after its first encoder-only round; the bulk
+  build process). **Disk**: allocated bytes of our data folder (three collections: chunks,
+  sentences, documents) beside a stock LangChain collection of the same chunks (same texts and
+  vectors, `{"source"}` metadata, written with `Chroma.add_texts`), both as built (before any
+  increment); the stock copy is not built at 1M (it would add a second 1M-vector build).
+- **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the
+  "run" column); the bulk builds' cached vectors may come from another backend.
+"""
+
+
+def label_size(text: str) -> tuple[str, int]:
+    text = text.strip().lower()
+    mult = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    n = int(float(text[:-1] if mult > 1 else text) * mult)
+    return text, n
+
+
+def run(args: list[str]) -> None:
+    subprocess.run([sys.executable, *args], check=True)
+
+
+def write_tables(results: dict[str, Any], out: Path, results_md: Path) -> None:
+    order = sorted(results, key=lambda k: results[k]["size"])
+    section = METHOD + "\n" + tables(results, order) + "\n"
+    (out / "scale.md").write_text(section, encoding="utf-8")
+    update_results(results_md, section)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1k,10k,100k,1m")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the cached collections")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--increment", type=int, default=400, help="chunks per increment")
+    parser.add_argument("--store-only-from", type=int, default=1_000_000)
+    parser.add_argument("--stock-disk-max", type=int, default=200_000)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the tables from OUT/scale.json, measure nothing")
+    args = parser.parse_args()
+    sizes = [label_size(s) for s in args.sizes.split(",") if s.strip()]
+    scale = args.out / "scale"
+    fresh = ["--fresh"] if args.fresh else []
+    common = ["--out", str(scale), "--data-dir", str(args.data_dir)]
+    qs = questions(args.data_dir, args.queries + 6)
+    timed, warmup = qs[: args.queries], qs[args.queries :]
+    results: dict[str, Any] = load(args.out / "scale.json") or {}
+    if args.report_only:
+        sizes = []
+        write_tables(results, args.out, args.results)
+    else:
+        run([str(HERE / "scale_build.py"), "--label", "template", *common, *fresh])
+    for label, n in sizes:
+        started = time.perf_counter()
+        root = scale / label
+        store_only = n >= args.store_only_from
+        print(f"== {label}: {n:,} chunks{' (store-only)' if store_only else ''}", file=sys.stderr)
+        run([str(HERE / "scale_build.py"), "--label", label, "--chunks", str(n), *common,
+             *fresh, *(["--store-only"] if store_only else [])])
+        built = load(root / "built.json")
+        if n <= args.stock_disk_max:
+            run([str(HERE / "scale_build.py"), "--label", label, "--stock", *common, *fresh])
+        # as built (measured by the build): later runs' increments leave freed space behind
+        stock = load(root / "stock.json") or {}
+        disk_ours = built.get("disk_mb") or du_mb(root / "data")
+        disk_stock = stock.get("disk_mb") or du_mb(root / "stock")
+        query = measure(root / "data", COLLECTION, timed, warmup, label)
+        run([str(HERE / "scale_index.py"), "--label", label, "--rounds", str(args.rounds),
+             "--chunks", str(args.increment), "--json", str(root / "index.json"),
+             "--out", str(scale), "--data-dir", str(args.data_dir)])
+        entry = {
+            "label": label, "target": n, "chunks": built["chunks"],
+            "sentences": built["sentences"], "docs": built["docs"], "build": built,
+            "stock_build": stock or None, "disk_ours_mb": disk_ours,
+            "disk_stock_mb": disk_stock, "query": query, "index": load(root / "index.json"),
+            "run_at": time.strftime("%Y-%m-%d %H:%M"),
+            "seconds": time.perf_counter() - started, "size": n,
+            "index_code_now": code_fingerprint(HERE.parent),
+        }
+        results = load(args.out / "scale.json") or {}  # other runs may have added sizes
+        results[label] = entry
+        dump(args.out / "scale.json", results)
+        write_tables(results, args.out, args.results)
+        print(f"== {label} done in {entry['seconds'] / 60:.1f} min", file=sys.stderr)
+    print((args.out / "scale.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""Warm query latency and serving memory: our ``ask()`` beside stock LangChain, each in its own
+process, driven alternately question by question.
+
+The parent (:func:`measure`) starts two workers on the same collection, one serving
+``Engine.ask`` and one serving ``langchain_chroma.Chroma.similarity_search(q, k=4)`` with the
+same embedding model, loads both (model load not timed), times the first question of each
+(the cold cost: loading the vector index, for ``ask()`` also reading every chunk to build BM25),
+warms both up on other questions, then sends each timed question to both, alternating which goes
+first. Each worker times its own call, so pipe overhead is not counted, and reports its own peak
+RSS at the end. While one worker answers, the other waits on its pipe.
+
+    python bench/scale_query.py --role ours|stock --data DIR --collection NAME   (a worker)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
+    from index.embed import Embedder
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=data)
+    started = time.perf_counter()
+    embedder = Embedder.from_settings(settings)
+    embedder.embed(["warm up the model"])
+    if role == "ours":
+        from rag.pipeline import Engine
+
+        engine = Engine(settings, embedder=embedder)
+
+        def call(q: str) -> dict[str, Any]:
+            a = engine.ask(q, collection=collection)
+            return {"refused": a.refused, "citations": len(a.citations)}
+    else:
+        from langchain_chroma import Chroma
+        from langchain_core.embeddings import Embeddings
+
+        from index.store import open_client
+
+        class Model(Embeddings):
+            def embed_documents(self, texts: list[str]) -> list[list[float]]:
+                return embedder.embed(texts).tolist()  # type: ignore[no-any-return]
+
+            def embed_query(self, text: str) -> list[float]:
+                return embedder.embed([text])[0].tolist()  # type: ignore[no-any-return]
+
+        stock = Chroma(client=open_client(settings), collection_name=collection,
+                       embedding_function=Model())
+
+        def call(q: str) -> dict[str, Any]:
+            return {"hits": len(stock.similarity_search(q, k=4))}
+
+    def send(msg: dict[str, Any]) -> None:
+        reply.write(json.dumps(msg) + "\n")
+        reply.flush()
+
+    send({"ready": time.perf_counter() - started, "rss_mb": _rss_mb(),
+          "backend": str(getattr(embedder.model, "backend", "torch"))})
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg.get("quit"):
+            send({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_mb": _rss_mb()})
+            return
+        t = time.perf_counter()
+        out = call(msg["q"])
+        send({"s": time.perf_counter() - t, **out})
+
+
+class Worker:
+    def __init__(self, role: str, data: Path, collection: str) -> None:
+        self.role = role
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--role", role, "--data", str(data),
+             "--collection", collection],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ready = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.role} worker died (exit {self.proc.wait()})")
+        return dict(json.loads(line))
+
+    def call(self, msg: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(msg) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> dict[str, Any]:
+        out = self.call({"quit": True})
+        self.proc.wait(timeout=120)
+        return out
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
+            label: str = "") -> dict[str, Any]:
+    """Both workers, alternately; latencies in seconds, memory in MB."""
+    from tqdm import tqdm
+
+    workers: list[Worker] = []
+    try:
+        workers.append(Worker("stock", data, collection))
+        workers.append(Worker("ours", data, collection))
+        stock, ours = workers
+        first = {w.role: w.call({"q": warmup[0]}) for w in (stock, ours)}
+        for q in warmup[1:]:
+            stock.call({"q": q})
+            ours.call({"q": q})
+        times: dict[str, list[float]] = {"ours": [], "stock": []}
+        answers: list[dict[str, Any]] = []
+        for i, q in enumerate(tqdm(qs, desc=f"queries {label}", unit="q", file=sys.stderr)):
+            for w in (stock, ours) if i % 2 == 0 else (ours, stock):
+                got = w.call({"q": q})
+                times[w.role].append(got["s"])
+                if w.role == "ours":
+                    answers.append(got)
+        mem = {w.role: w.close() for w in workers}
+    finally:
+        for w in workers:
+            w.kill()
+    return {
+        "questions": len(qs), "warmup": len(warmup),
+        "ours_s": times["ours"], "stock_s": times["stock"],
+        "ours_first_s": first["ours"]["s"], "stock_first_s": first["stock"]["s"],
+        "ours_load_s": ours.ready["ready"], "stock_load_s": stock.ready["ready"],
+        "backend": ours.ready.get("backend"),
+        "ours_peak_rss_mb": mem["ours"]["peak_rss_mb"],
+        "stock_peak_rss_mb": mem["stock"]["peak_rss_mb"],
+        "answered": sum(1 for a in answers if not a["refused"] and a["citations"]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", choices=("ours", "stock"), required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--collection", required=True)
+    args = parser.parse_args()
+    # replies go on a private copy of stdout; anything a library prints goes to stderr
+    reply = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    worker(args.role, args.data, args.collection, reply)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
