@@ -62,7 +62,7 @@ class CorpusView:
         corpus: list[list[str]] = []
         df: Counter[str] = Counter()
         col = store.col("")
-        offset, page = 0, 50_000  # each get() at 1M chunks costs seconds: few, large pages
+        offset, page = 0, 20_000  # each get() costs seconds at 1M chunks; SQLite caps a page
         while True:
             got = col.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
