@@ -48,9 +48,6 @@ class Records:
         self.texts.append(text)
         self.metas.append(meta)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def matrix(self) -> Vectors:
         out: Vectors = np.stack(self.vectors)
         return out

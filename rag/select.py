@@ -174,15 +174,16 @@ def choose(question: Question, candidates: Sequence[Candidate], max_citations: i
     if not fitting:
         return []
     chosen = [fitting[0]]
-    covered = set(terms(fitting[0].text))
+    covered = set(vocabulary(fitting[0].text).terms)
     for c in fitting[1:]:
         if len(chosen) >= max_citations or c.score < chosen[0].score - BRIDGE_MARGIN:
             break
         missing = [t for t in question.terms if t not in covered]
-        gain = coverage(missing, set(terms(c.text)), weight) if missing else 0.0
+        vocab = vocabulary(c.text)
+        gain = coverage(missing, vocab, weight) if missing else 0.0
         bridge = all(c.source != x.source for x in chosen)
         close = c.score >= chosen[0].score - EXTRA_MARGIN
         if (close and gain >= EXTRA_GAIN) or (bridge and gain >= BRIDGE_GAIN):
             chosen.append(c)
-            covered |= set(terms(c.text))
+            covered |= vocab.terms
     return chosen

@@ -123,13 +123,15 @@ META_WORDS = frozenset(
 article"): not matched against sentences."""
 
 
+_META_STEMS = frozenset(stem(w) for w in META_WORDS)
+
+
 def content_terms(question: str) -> list[str]:
     """Terms of a question without the words that only name the answer type ("what date",
     "how long did it last") or point at the document itself."""
     typed = {stem(m.group(1).lower()) for m in _TYPE_NOUNS.finditer(question)}
     typed |= {stem(m.group(1).lower()) for m in _DURATION_VERBS.finditer(question)}
-    typed |= {stem(w) for w in META_WORDS}
-    return [t for t in terms(question) if t not in typed]
+    return [t for t in terms(question) if t not in typed and t not in _META_STEMS]
 
 
 @dataclass(frozen=True)
