@@ -79,6 +79,12 @@ How it is measured, and every shortcut:
   sentences, documents) beside a stock LangChain collection of the same chunks (same texts and
   vectors, `{"source"}` metadata, written with `Chroma.add_texts`), both as built (before any
   increment); the stock copy is not built at 1M (it would add a second 1M-vector build).
+- **Collections built by older code** (named below the tables) are measured as they are, as a
+  user's existing collection would be: chunk records without their sentences' offsets make
+  `ask()` read the hit chunks' sentences from the sentence collection (one more read per
+  question); document records without their folders get them from the first indexing run. The
+  indexing measurement starts with a run over an empty folder (it changes nothing; on such a
+  collection it is that first run).
 - **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the
   "run" column); the bulk builds' cached vectors may come from another backend.
 """

@@ -102,13 +102,14 @@ class Indexer:
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
-            run = _Run(Generation.open(store), files=len(files))
+            sources = [names(file, root) for file, root in files]
+            folders = self._folders(paths, names)
+            run = _Run(Generation.open(store, sources, folders), files=len(files))
             seen: set[str] = set()
             pending: list[Prepared] = []
             waiting, batch = 0, _BATCH_SENTENCES
             bar = _progress(len(files), name, progress)
-            for file, root in files:
-                source = names(file, root)
+            for (file, _), source in zip(files, sources, strict=True):
                 seen.add(source)
                 bar.update(1)
                 try:
@@ -193,25 +194,39 @@ class Indexer:
         store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
         store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
         for item in pending:
-            run.gen.wrote((item.doc.source, item.doc.sha256))
+            run.gen.wrote((item.doc.source, item.doc.sha256), len(item.chunks),
+                          len(item.sentences))
         pending.clear()
 
     @staticmethod
-    def _gone(paths: list[Path], names: SourceNames, known: dict[str, Any],
-              seen: set[str]) -> list[str]:
-        """Indexed sources inside an indexed folder whose file no longer exists."""
-        gone: list[str] = []
-        base = names.base
+    def _prefixes(paths: list[Path], names: SourceNames) -> list[tuple[Path, str, bool]]:
+        """Each indexed folder, the prefix of the sources inside it ("" when they are named
+        relative to the folder itself), and whether they are named relative to the base."""
+        out = []
         for path in paths:
             if not path.is_dir():
                 continue
             prefix = names(path, path)
-            inside = prefix != path.name or path.resolve().parent == base
+            inside = prefix != path.name or path.resolve().parent == names.base
             prefix = "" if prefix in (".", "") or not inside else prefix + "/"
+            out.append((path, prefix, inside))
+        return out
+
+    def _folders(self, paths: list[Path], names: SourceNames) -> list[str] | None:
+        """The folders (as :func:`index.records.folders_of` names them) whose documents a run
+        over ``paths`` may remove; None when that is any document."""
+        prefixes = [prefix for _, prefix, _ in self._prefixes(paths, names)]
+        return None if "" in prefixes else [p.rstrip("/") for p in prefixes]
+
+    def _gone(self, paths: list[Path], names: SourceNames, known: dict[str, Any],
+              seen: set[str]) -> list[str]:
+        """Indexed sources inside an indexed folder whose file no longer exists."""
+        gone: list[str] = []
+        for path, prefix, inside in self._prefixes(paths, names):
             for source in known:
                 if source in seen or not source.startswith(prefix):
                     continue
-                file = (base / source) if inside else (path / source)
+                file = (names.base / source) if inside else (path / source)
                 if not file.exists():
                     gone.append(source)
         return gone

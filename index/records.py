@@ -75,16 +75,51 @@ def add_document(item: Prepared, vectors: Vectors, generation: int, sentences: R
             "page": doc.page_of(s.start) or 0,
             "prev": sents[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
     for c in item.chunks:  # consecutive sentences: a slice of the vectors
-        vector = mean_vector(vectors[c.sentences[0].index : c.sentences[-1].index + 1])
+        first = c.sentences[0].index
+        vector = mean_vector(vectors[first : c.sentences[-1].index + 1])
         chunks.add(stable_id("c", source, sha, c.index, c.text), vector, c.text, {
             "source": source, "doc_sha": sha, "index": c.index, "start": c.start, "end": c.end,
-            "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences)})
+            "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences),
+            # enough to read each sentence's record out of the chunk (see sentence_rows)
+            "first": first, "spans": spans_of(c),
+            "prev": sents[first - 1].text[-PREV_CHARS:] if first else ""})
     # one record per version: the committed one stays beside it until the switch
     docs.add(stable_id("d", source, generation), mean_vector(vectors), doc.text, {
         "source": source, "doc_sha": sha, "kind": doc.kind,
         "sentences": len(sents), "chunks": len(item.chunks),
         "indexed_at": time.time(), "pages": json.dumps(list(doc.pages)),
-        "generation": generation, "gone": NEVER})
+        "generation": generation, "gone": NEVER, "dirs": folders_of(source)})
+
+
+def folders_of(source: str) -> list[str]:
+    """The folders a source lies in: ``[".", "a", "a/b"]`` for ``a/b/c.txt`` (a run over a
+    folder finds the documents it may have to remove by these)."""
+    parts = source.split("/")[:-1]
+    return [".", *("/".join(parts[:i]) for i in range(1, len(parts) + 1))]
+
+
+def spans_of(chunk: Chunk) -> str:
+    """Each sentence's offsets in the chunk's text: ``"0:52,53:140"``."""
+    return ",".join(f"{s.start - chunk.start}:{s.end - chunk.start}" for s in chunk.sentences)
+
+
+def sentence_rows(text: str, meta: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The sentence records a chunk record holds (id, text, source, doc_sha, index, start, end,
+    prev), in order; ``None`` for a chunk written before chunks kept their spans."""
+    spans = meta.get("spans")
+    if not isinstance(spans, str) or not spans:
+        return None
+    ids = str(meta["sentence_ids"]).split(",")
+    first, start, prev = int(meta["first"]), int(meta["start"]), str(meta.get("prev", ""))
+    rows = []
+    for i, (sid, span) in enumerate(zip(ids, spans.split(","), strict=True)):
+        a, b = (int(x) for x in span.split(":"))
+        sentence = text[a:b]
+        rows.append({"id": sid, "text": sentence, "source": meta["source"],
+                     "doc_sha": meta["doc_sha"], "index": first + i, "start": start + a,
+                     "end": start + b, "prev": prev})
+        prev = sentence[-PREV_CHARS:]
+    return rows
 
 
 def mean_vector(vectors: Vectors) -> Vectors:

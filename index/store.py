@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -35,6 +35,7 @@ NEVER = 2**62
 """``gone`` of a document record that no committed generation has replaced yet."""
 _PAGE = 5000
 _OR_BATCH = 100
+_IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
 
 Version = tuple[str, str]
@@ -88,10 +89,16 @@ class DocRecord:
     """The generation whose commit made it live (0: written before generations existed)."""
     gone: int = NEVER
     """The generation whose commit replaced or removed it."""
+    folders: tuple[str, ...] | None = None
+    """The folders its source lies in (None: written before records named them)."""
 
     @property
     def key(self) -> Version:
         return self.source, self.sha256
+
+    @property
+    def has_folders(self) -> bool:
+        return self.folders is not None
 
     def live_at(self, generation: int) -> bool:
         return self.generation <= generation < self.gone
@@ -102,7 +109,8 @@ class DocRecord:
             source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
             sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
             indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
-            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)))
+            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)),
+            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None)
 
 
 @dataclass(frozen=True)
@@ -192,20 +200,58 @@ class Store:
 
     def committed(self) -> tuple[str, int]:
         """``(version, generation)`` of the last committed run; ``("", 0)`` before the first."""
-        meta = self.client.get_collection(self.name + DOCS).metadata or {}
+        meta = self.state()
         return str(meta.get("version", "")), int(meta.get("generation", 0))
+
+    def state(self) -> dict[str, Any]:
+        """The committed state's metadata: version, generation, and (when known) the chunk and
+        sentence totals of its documents and whether every document record names its folders
+        (``scoped``: a run may then read only the records it needs)."""
+        return dict(self.client.get_collection(self.name + DOCS).metadata or {})
 
     def version(self) -> str:
         """Changes whenever an indexing run changed the collection (readers cache on it)."""
         return self.committed()[0]
 
-    def commit(self, generation: int) -> None:
-        """Make ``generation`` the one readers see: a single write of the collection metadata."""
-        self.col(DOCS).modify(metadata={"version": uuid.uuid4().hex, "generation": generation})
+    def commit(self, generation: int, totals: tuple[int, int] | None = None,
+               scoped: bool = False) -> None:
+        """Make ``generation`` the one readers see: a single write of the collection metadata.
+        ``totals``: the chunks and sentences its documents hold, when known."""
+        self.set_state(uuid.uuid4().hex, generation, totals, scoped)
+
+    def set_state(self, version: str, generation: int, totals: tuple[int, int] | None,
+                  scoped: bool) -> None:
+        meta: dict[str, Any] = {"version": version, "generation": generation}
+        if totals is not None:
+            meta |= {"chunks": totals[0], "sentences": totals[1], "scoped": scoped}
+        self.col(DOCS).modify(metadata=meta)
 
     def doc_records(self) -> list[DocRecord]:
         """Every stored document record: live, replaced, or written by an unfinished run."""
         return [DocRecord.from_meta(id_, meta) for id_, meta in self._iter_meta(DOCS)]
+
+    def doc_records_of(self, sources: Iterable[str], folders: Iterable[str],
+                       after: int) -> tuple[list[DocRecord], bool]:
+        """The document records of ``sources`` and of every source inside ``folders`` (see
+        :func:`index.records.folders_of`), and every record a later or unfinished run left
+        (generation over ``after``, or marked gone). One query each, not a full scan."""
+        wheres: list[dict[str, Any]] = [{"gone": {"$ne": NEVER}}, {"generation": {"$gt": after}}]
+        wheres += [{"dirs": {"$contains": f}} for f in sorted(set(folders))]
+        names = sorted(set(sources))
+        wheres += [{"source": {"$in": names[i : i + _IN_BATCH]}}
+                   for i in range(0, len(names), _IN_BATCH)]
+        found = {id_: meta for w in wheres for id_, meta in self._iter_meta(DOCS, w)}
+        records = [DocRecord.from_meta(i, m) for i, m in found.items()]
+        return records, all(r.has_folders for r in records)
+
+    def add_folders(self, records: Sequence[DocRecord],
+                    folders: Callable[[str], list[str]]) -> None:
+        """Give document records written before records named their folders those folders."""
+        col, step = self.col(DOCS), self.max_batch
+        for i in range(0, len(records), step):
+            part = records[i : i + step]
+            col.update(ids=[r.id for r in part], metadatas=[{"dirs": folders(r.source)}
+                                                            for r in part])
 
     def snapshot(self) -> Snapshot:
         """The committed state, read so that a commit in the middle cannot mix two states."""
@@ -273,11 +319,12 @@ class Store:
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())
 
-    def _iter_meta(self, suffix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _iter_meta(self, suffix: str,
+                   where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         col = self.col(suffix)
         offset = 0
         while True:
-            got = col.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            got = col.get(include=["metadatas"], limit=_PAGE, offset=offset, where=where)
             metas = got.get("metadatas") or []
             yield from ((str(i), dict(m)) for i, m in zip(got["ids"], metas, strict=True) if m)
             if len(metas) < _PAGE:

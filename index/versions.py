@@ -10,8 +10,10 @@ unchanged, and drops the rest; if it dies after, the next one deletes what is le
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
+from index.records import folders_of
 from index.store import DOCS, NEVER, SENTENCES, DocRecord, Store, Version
 
 
@@ -30,6 +32,12 @@ class Generation:
     """The new version of each source this generation writes."""
     replaced: list[DocRecord] = field(default_factory=list)
     """Live records this generation replaces or removes."""
+    totals: tuple[int, int] = (0, 0)
+    """Chunks and sentences of the committed state's documents."""
+    scoped: bool = False
+    """Every document record names its folders (see :meth:`open`)."""
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Chunks and sentences of each new version this generation writes."""
 
     @property
     def number(self) -> int:
@@ -40,14 +48,29 @@ class Generation:
         return bool(self.written or self.replaced)
 
     @staticmethod
-    def open(store: Store) -> Generation:
-        """Read the committed state and repair what an interrupted run left behind."""
+    def open(store: Store, sources: Collection[str] | None = None,
+             folders: Collection[str] | None = None) -> Generation:
+        """Read the committed state and repair what an interrupted run left behind.
+
+        A run that names the ``sources`` it indexes and the ``folders`` it indexes whole reads
+        only their document records and those of unfinished runs, when the collection allows it
+        (every record names its folders, the totals are kept); otherwise it reads every record,
+        and gives old records their folders so the next run need not."""
         store.col(DOCS)  # created on the first run
-        version, committed = store.committed()
+        state = store.state()
+        version, committed = str(state.get("version", "")), int(state.get("generation", 0))
+        totals: tuple[int, int] | None = None
+        if sources is not None and folders is not None and state.get("scoped"):
+            records, scoped = store.doc_records_of(sources, folders, committed)
+            totals = int(state["chunks"]), int(state["sentences"])
+        else:
+            records = store.doc_records()
+            store.add_folders([r for r in records if not r.has_folders], folders_of)
+            scoped = True
         live: dict[str, DocRecord] = {}
         pending: dict[str, DocRecord] = {}
         stale: list[DocRecord] = []
-        for rec in store.doc_records():
+        for rec in records:
             if rec.live_at(committed):
                 old = live.get(rec.source)
                 if old is not None:
@@ -66,7 +89,10 @@ class Generation:
         if stale:
             store.delete_versions({r.key for r in stale} - owned)
             store.delete_docs([r.id for r in stale])
-        gen = Generation(store, committed, version, live, pending)
+        if totals is None:  # every record was read
+            totals = (sum(r.chunks for r in live.values()),
+                      sum(r.sentences for r in live.values()))
+        gen = Generation(store, committed, version, live, pending, totals=totals, scoped=scoped)
         gen.drop_orphans()
         return gen
 
@@ -74,12 +100,13 @@ class Generation:
         """Delete chunk and sentence records no document record owns. They exist only after a
         run died between a document's records and its document record: the record counts
         tell, so the full scan is only paid then."""
-        docs = {r.key: r for r in (*self.live.values(), *self.pending.values())}
-        chunks = sum(r.chunks for r in docs.values())
-        sentences = sum(r.sentences for r in docs.values())
+        chunks = self.totals[0] + sum(r.chunks for r in self.pending.values())
+        sentences = self.totals[1] + sum(r.sentences for r in self.pending.values())
         if self.store.count("") == chunks and self.store.count(SENTENCES) == sentences:
             return
-        orphans = self.store.stored_versions() - docs.keys()
+        owned = {r.key for r in self.store.doc_records() if r.live_at(self.committed)}
+        owned |= {r.key for r in self.pending.values()}
+        orphans = self.store.stored_versions() - owned
         if orphans:
             self.store.delete_versions(orphans)
 
@@ -90,7 +117,7 @@ class Generation:
         if rec is None or rec.sha256 != sha256 or (live is not None and live.sha256 == sha256):
             return None
         del self.pending[source]
-        self.wrote(rec.key)
+        self.wrote(rec.key, rec.chunks, rec.sentences)
         return rec
 
     def drop_pending(self, source: str) -> None:
@@ -103,12 +130,13 @@ class Generation:
             self.store.delete_versions([rec.key])
         self.store.delete_docs([rec.id])
 
-    def wrote(self, version: Version) -> None:
+    def wrote(self, version: Version, chunks: int, sentences: int) -> None:
         """A complete new version of a document is written in this generation."""
         source = version[0]
         if source in self.live and source not in self.written:
             self.replaced.append(self.live[source])
         self.written[source] = version
+        self.sizes[source] = chunks, sentences
 
     def remove(self, source: str) -> None:
         """The file of ``source`` is gone: this generation leaves it out."""
@@ -121,9 +149,15 @@ class Generation:
         for source in list(self.pending):  # files no longer indexed: a dead run's leftovers
             self.drop_pending(source)
         if not (self.changed or force):
+            if self.scoped and not self.store.state().get("scoped"):  # old records were named
+                self.store.set_state(self.version, self.committed, self.totals, scoped=True)
             return False
         self.store.set_gone([r.id for r in self.replaced], self.number)
-        self.store.commit(self.number)  # readers switch to the new state here ...
+        totals = (self.totals[0] + sum(c for c, _ in self.sizes.values())
+                  - sum(r.chunks for r in self.replaced),
+                  self.totals[1] + sum(s for _, s in self.sizes.values())
+                  - sum(r.sentences for r in self.replaced))
+        self.store.commit(self.number, totals, self.scoped)  # readers switch here ...
         return True
 
     def cleanup(self) -> None:

@@ -82,7 +82,8 @@ def outcomes(engine: Engine, questions: list[_Question], collection: str) -> lis
     for q in questions:
         query = engine._prepare({"text": q.text, "history": list(q.history),
                                  "collection": collection})
-        scored = engine._retrieve(query)
+        retriever = engine.retriever(collection)
+        scored = engine._retrieve(query, retriever, retriever.view())
         chosen = choose(query.question, scored.candidates, 1, scored.view.weight)
         best = chosen[0] if chosen else None
         correct = best is not None and best.source.endswith(q.source) and any(

@@ -127,7 +127,10 @@ class Engine:
         text = self._check_question(question)
         turns = _check_history(history)
         name = check_name(collection or self.settings.collection)
-        scored = self._retrieve(self._prepare({"text": text, "history": turns, "collection": name}))
+        retriever = self.retriever(name)
+        view = retriever.view_soon()  # the version check runs while the question is encoded
+        query = self._prepare({"text": text, "history": turns, "collection": name})
+        scored = self._retrieve(query, retriever, view.result())
         return scored, turns, self._answer(scored)
 
     def ask_stream(self, question: object, history: object = None,
@@ -153,15 +156,13 @@ class Engine:
         vector = self.embedder.embed([query_text])[0]
         return _Query(text, question, tuple(terms(history_text)), vector, request["collection"])
 
-    def _retrieve(self, query: _Query) -> _Scored:
-        retriever = self.retriever(query.collection)
-        view = retriever.view()
+    def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:
         query_terms = list(query.question.terms) + list(query.history_terms)
+        near = retriever.nearest(view, query.vector, self.settings.top_sentences)
         hits = retriever.chunks(view, query.vector, query_terms, self.settings.top_chunks)
         heads = HEAD_SENTENCES if about_document(query.question) else 0
-        records = retriever.sentences(view, hits, query.vector, self.settings.top_sentences,
-                                      heads)
-        candidates = score_sentences(query.question, query.history_terms, query.vector, records,
+        records = retriever.sentences(view, hits, query.vector, near, heads)
+        candidates = score_sentences(query.question, query.history_terms, records,
                                      view.weight, self.scorer, view.idf.__contains__)
         return _Scored(query, tuple(candidates), view)
 

@@ -1,6 +1,11 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) over chunks, fused by reciprocal rank,
 then the sentences of the best chunks with their stored vectors.
 
+The view holds every chunk's text and metadata (BM25 needs them), and a chunk record holds its
+sentences' records (:func:`index.records.sentence_rows`), so a question costs Chroma three
+reads: the dense chunk query (ids only), the nearest-sentence query, and the vectors of the hit
+chunks' sentences; they overlap with BM25 and with each other in worker threads.
+
 A view is one committed state of the collection (:meth:`index.store.Store.snapshot`): only
 chunk and sentence records that its document records own are used, so a document that is being
 written or replaced is never seen half-done, and a run in progress is not seen at all.
@@ -11,12 +16,15 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from index.embed import Vectors
+from index.records import sentence_rows
 from index.store import SENTENCES, Snapshot, Store
 from rag.text import terms
 
@@ -24,13 +32,24 @@ _RRF_K = 60
 _VIEW_TRIES = 5
 
 
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """Chroma's queries release the GIL: the dense chunk query runs beside BM25, and the
+    nearest-sentence query beside reading the hit chunks' sentences."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="retrieve")
+
+
 @dataclass(frozen=True)
 class ChunkHit:
     id: str
     source: str
     text: str
-    sentence_ids: tuple[str, ...]
+    meta: dict[str, Any]
     rrf: float
+
+    @property
+    def sentence_ids(self) -> tuple[str, ...]:
+        return tuple(str(self.meta["sentence_ids"]).split(","))
 
 
 @dataclass(frozen=True)
@@ -41,8 +60,12 @@ class SentenceRecord:
     start: int
     end: int
     text: str
-    vector: Vectors
-    context: str
+    similarity: float
+    """Cosine similarity of the sentence's stored vector to the question's."""
+    prev: str
+    """The end of the sentence before it."""
+    chunk: str
+    """The text of the best hit chunk holding it ("" for a sentence found on its own)."""
     rank: float
 
 
@@ -79,6 +102,7 @@ class CorpusView:
             offset += page
         self.ids = ids
         self.metas = metas
+        self.position = {cid: i for i, cid in enumerate(ids)}
         self.n = len(ids)
         # smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
         # counts like one found in a single chunk (it may be a paraphrase, or the topic)
@@ -96,9 +120,10 @@ class CorpusView:
         if not known or not self.n:
             return []
         scores = self.bm25.get_scores(known)
-        k = min(k, self.n)
-        top = np.argpartition(-scores, k - 1)[:k]
-        return [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
+        hits = np.flatnonzero(scores > 0)  # usually far fewer than all chunks
+        if len(hits) > k:
+            hits = np.sort(hits[np.argpartition(-scores[hits], k - 1)[:k]])
+        return [int(i) for i in hits[np.argsort(-scores[hits], kind="stable")]]
 
 
 class Retriever:
@@ -126,72 +151,119 @@ class Retriever:
                     self._view = view
         return view
 
+    def view_soon(self) -> Future[CorpusView]:
+        """:meth:`view`, in a worker thread."""
+        return _pool().submit(self.view)
+
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
-        """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses."""
+        """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
+        The records come from the view (it holds every chunk's text), so the dense query asks
+        Chroma for ids only; a chunk the view does not hold belongs to another version."""
         if not view.n:
             return []
-        ranks: dict[str, float] = {}
-        info: dict[str, tuple[str, str, str]] = {}
-        dense = self.store.col("").query(
-            query_embeddings=[query_vector.tolist()], n_results=min(k * 2, view.n),
-            include=["metadatas", "documents"],
-        )
-        rank = 0
-        for cid, meta, text in zip(dense["ids"][0], dense["metadatas"][0], dense["documents"][0],
-                                   strict=True):
-            if view.docs.get(str(meta["source"])) != meta["doc_sha"] or rank >= k:
-                continue
-            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-            info[cid] = (str(meta["source"]), text, str(meta["sentence_ids"]))
-            rank += 1
+        dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
+                             n_results=min(k * 2, view.n), include=[])
+        ranks: dict[int, float] = {}
         for rank, i in enumerate(view.lexical(query_terms, k)):
-            cid, meta = view.ids[i], view.metas[i]
-            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-            info.setdefault(cid, (str(meta["source"]), str(meta["text"]),
-                                  str(meta["sentence_ids"])))
-        ordered = sorted(ranks, key=lambda c: (-ranks[c], c))[:k]
-        return [ChunkHit(c, info[c][0], info[c][1], tuple(info[c][2].split(",")), ranks[c])
-                for c in ordered]
+            ranks[i] = 1.0 / (_RRF_K + rank)
+        rank = 0
+        for cid in dense.result()["ids"][0]:
+            i = view.position.get(cid, -1)
+            if i < 0 or rank >= k:
+                continue
+            ranks[i] = ranks.get(i, 0.0) + 1.0 / (_RRF_K + rank)
+            rank += 1
+        ordered = sorted(ranks, key=lambda i: (-ranks[i], view.ids[i]))[:k]
+        return [ChunkHit(view.ids[i], str(view.metas[i]["source"]), str(view.metas[i]["text"]),
+                         view.metas[i], ranks[i]) for i in ordered]
 
-    def sentences(self, view: CorpusView, hits: list[ChunkHit], query_vector: Vectors, k: int,
-                  heads: int = 0) -> list[SentenceRecord]:
-        """Sentences of the chunk hits, plus the nearest sentences by their own vectors, plus
+    def nearest(self, view: CorpusView, query_vector: Vectors, k: int) -> Future[Any] | None:
+        """Start the query for the ``k`` sentences nearest to the question by their own vectors
+        (it runs while the chunks are retrieved); pass it to :meth:`sentences`."""
+        if k <= 0 or not view.n:
+            return None
+        return _pool().submit(self.store.col(SENTENCES).query,
+                              query_embeddings=[query_vector.tolist()], n_results=k,
+                              include=["documents", "metadatas", "distances"])
+
+    def sentences(self, view: CorpusView, hits: list[ChunkHit], query_vector: Vectors,
+                  near: Future[Any] | None, heads: int = 0) -> list[SentenceRecord]:
+        """Sentences of the chunk hits, plus the nearest sentences (see :meth:`nearest`), plus
         the first ``heads`` sentences of the hit documents (their title or dateline)."""
-        rank_of: dict[str, float] = {}
-        context_of: dict[str, str] = {}
-        for hit in hits:
-            for sid in hit.sentence_ids:
-                if hit.rrf > rank_of.get(sid, -1.0):
-                    rank_of[sid] = hit.rrf
-                    context_of[sid] = hit.text
         col = self.store.col(SENTENCES)
-        if k > 0 and view.n:
-            near = col.query(query_embeddings=[query_vector.tolist()], n_results=k, include=[])
-            for sid in near["ids"][0]:
-                rank_of.setdefault(sid, 0.0)
+        rows, rank_of, context_of, unread = _held(hits)
         if heads and hits:
             sources = sorted({h.source for h in hits})
             top = col.get(where={"$and": [{"source": {"$in": sources}}, {"index": {"$lt": heads}}]},
                           include=[])
             for sid in top["ids"]:
                 rank_of.setdefault(sid, 0.0)
-        if not rank_of:
-            return []
-        got = col.get(ids=list(rank_of), include=["embeddings", "documents", "metadatas"])
-        out: list[SentenceRecord] = []
-        for sid, vec, text, meta in zip(got["ids"], got["embeddings"], got["documents"],
-                                        got["metadatas"], strict=True):
-            source = str(meta["source"])
-            if view.docs.get(source) != meta["doc_sha"]:
-                continue
-            out.append(SentenceRecord(
-                sid, source, int(meta["index"]), int(meta["start"]), int(meta["end"]), text,
-                np.asarray(vec, dtype=np.float32),
-                f"{meta.get('prev', '')} {context_of.get(sid, '')}", rank_of[sid],
-            ))
+                unread.append(sid)
+        # the vectors of the hit chunks' sentences are read while the nearest ones arrive
+        held_ids = list(rows)
+        early = (_pool().submit(col.get, ids=held_ids, include=["embeddings"])
+                 if held_ids else None)
+        similarity: dict[str, float] = {}
+        if near is not None:
+            got = near.result()
+            for sid, text, meta, distance in zip(got["ids"][0], got["documents"][0],
+                                                 got["metadatas"][0], got["distances"][0],
+                                                 strict=True):
+                rank_of.setdefault(sid, 0.0)
+                rows.setdefault(sid, dict(meta) | {"id": sid, "text": text})
+                similarity[sid] = 1.0 - float(distance)  # cosine space: distance = 1 - cosine
+        unread = [sid for sid in dict.fromkeys(unread) if sid not in rows]
+        if unread:
+            got = col.get(ids=unread, include=["documents", "metadatas"])
+            for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                rows[sid] = dict(meta) | {"id": sid, "text": text}
+        rows = {sid: row for sid, row in rows.items()
+                if view.docs.get(str(row["source"])) == row["doc_sha"]}
+        fetched = [early.result()] if early is not None else []
+        known = set(similarity) | set(held_ids)
+        missing = [sid for sid in rows if sid not in known]
+        if missing:
+            fetched.append(col.get(ids=missing, include=["embeddings"]))
+        for got in fetched:
+            for sid, value in _similarities(got, query_vector):
+                similarity.setdefault(sid, value)  # a nearest sentence keeps its distance
+        out = [
+            SentenceRecord(sid, str(row["source"]), int(row["index"]), int(row["start"]),
+                           int(row["end"]), str(row["text"]), similarity[sid],
+                           str(row.get("prev", "")), context_of.get(sid, ""), rank_of[sid])
+            for sid, row in rows.items() if sid in similarity
+        ]
         out.sort(key=lambda r: (r.source, r.index))
         return out
+
+
+def _held(hits: list[ChunkHit]) -> tuple[dict[str, dict[str, Any]], dict[str, float],
+                                         dict[str, str], list[str]]:
+    """The sentence records the hit chunks hold, each sentence's rank and context (the best
+    chunk holding it: hits come best first), and the ids of sentences whose chunk was written
+    before chunks kept their sentences' offsets (to be read from the sentence collection)."""
+    rows: dict[str, dict[str, Any]] = {}
+    rank_of: dict[str, float] = {}
+    context_of: dict[str, str] = {}
+    unread: list[str] = []
+    for hit in hits:
+        held = sentence_rows(hit.text, hit.meta)
+        for sid in hit.sentence_ids:
+            if sid not in rank_of:
+                rank_of[sid], context_of[sid] = hit.rrf, hit.text
+        if held is None:
+            unread.extend(hit.sentence_ids)
+        for row in held or ():
+            rows.setdefault(row["id"], row)
+    return rows, rank_of, context_of, unread
+
+
+def _similarities(got: dict[str, Any], query_vector: Vectors) -> list[tuple[str, float]]:
+    """Cosine similarity of each fetched vector to the question's, row by row: a sentence's
+    value never depends on which others were read with it."""
+    vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+    return list(zip(got["ids"], (vectors * query_vector).sum(axis=1).tolist(), strict=True))
 
 
 def documents_of(store: Store) -> list[dict[str, Any]]:

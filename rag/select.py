@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
-from index.embed import Vectors
 from index.errors import ConfigError
 from rag.retrieve import SentenceRecord
 from rag.text import (
@@ -87,10 +84,6 @@ class Vocabulary:
                    frozenset(u[i:] for u in found if u.isalpha()
                              for i in range(COMPOUND_HEAD, len(u) - 2)))
 
-    def __or__(self, other: Vocabulary) -> Vocabulary:
-        return Vocabulary(self.terms | other.terms, self.prefixes | other.prefixes,
-                          self.tails | other.tails)
-
 
 @lru_cache(maxsize=8192)
 def vocabulary(text: str) -> Vocabulary:
@@ -98,29 +91,47 @@ def vocabulary(text: str) -> Vocabulary:
     return Vocabulary.of(terms(text))
 
 
-def coverage(question_terms: Sequence[str], text: set[str] | Vocabulary,
+def coverage(question_terms: Sequence[str],
+             text: set[str] | Vocabulary | tuple[Vocabulary, ...],
              weight: Callable[[str], float]) -> float:
-    """IDF-weighted share of ``question_terms`` found in ``text`` (0 when none asked). A word
-    sharing its first PREFIX letters ("Armenian" for "Armenia") or holding the term after a
-    word in front ("landmines" for "mines") counts half."""
-    total = sum(weight(t) for t in question_terms)
-    if total <= 0:
+    """IDF-weighted share of ``question_terms`` found in ``text`` (0 when none asked); a tuple
+    of vocabularies counts as their union. A word sharing its first PREFIX letters ("Armenian"
+    for "Armenia") or holding the term after a word in front ("landmines" for "mines") counts
+    half."""
+    vocabs = (text if isinstance(text, tuple)
+              else (text if isinstance(text, Vocabulary) else Vocabulary.of(text),))
+    return _covered(Weighted.of(question_terms, weight), vocabs)
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """Question terms with their weights, and their total: computed once per question."""
+
+    terms: tuple[tuple[str, float], ...]
+    total: float
+
+    @classmethod
+    def of(cls, question_terms: Sequence[str], weight: Callable[[str], float]) -> Weighted:
+        pairs = tuple((t, weight(t)) for t in question_terms)
+        return cls(pairs, sum(w for _, w in pairs))
+
+
+def _covered(asked: Weighted, vocabs: tuple[Vocabulary, ...]) -> float:
+    if asked.total <= 0:
         return 0.0
-    vocab = text if isinstance(text, Vocabulary) else Vocabulary.of(text)
     found = 0.0
-    for t in question_terms:
-        if t in vocab.terms:
-            found += weight(t)
-        elif (len(t) >= PREFIX and t[:PREFIX] in vocab.prefixes) or (
-                len(t) >= 3 and t in vocab.tails):
-            found += 0.5 * weight(t)
-    return found / total
+    for t, w in asked.terms:
+        if any(t in v.terms for v in vocabs):
+            found += w
+        elif any((len(t) >= PREFIX and t[:PREFIX] in v.prefixes) or (len(t) >= 3 and t in v.tails)
+                 for v in vocabs):
+            found += 0.5 * w
+    return found / asked.total
 
 
 def score_sentences(
     question: Question,
     history_terms: Sequence[str],
-    query_vector: Vectors,
     records: Sequence[SentenceRecord],
     weight: Callable[[str], float],
     scorer: Scorer,
@@ -129,7 +140,7 @@ def score_sentences(
     """Candidates with their features and support scores, best first."""
     if not records:
         return []
-    dense = np.stack([r.vector for r in records]) @ query_vector
+    dense = [r.similarity for r in records]
     own = list(question.terms)
     extra = [t for t in dict.fromkeys(history_terms) if t not in question.terms]
     if not own:  # "Who said that?": the previous turn's words are all there is to match
@@ -137,15 +148,16 @@ def score_sentences(
     meta_question = about_document(question)
     total = sum(weight(t) for t in own)
     unknown = sum(weight(t) for t in own if not known(t)) / total if total else 0.0
+    own_w, extra_w = Weighted.of(own, weight), Weighted.of(extra, weight)
     rows = []
     for r, d in zip(records, dense, strict=True):
         sent_terms = vocabulary(r.text)
-        ctx_terms = sent_terms | vocabulary(r.context)
+        ctx_terms = (sent_terms, vocabulary(r.prev), vocabulary(r.chunk))
         rows.append([
             float(d),
-            coverage(own, sent_terms, weight),
-            coverage(own, ctx_terms, weight),
-            coverage(extra, ctx_terms, weight) if extra else 0.0,
+            _covered(own_w, (sent_terms,)),
+            _covered(own_w, ctx_terms),
+            _covered(extra_w, ctx_terms) if extra else 0.0,
             float(answer_fits(question, r.text) and constraints_met(question, r.text)),
             0.0,
             0.0,

@@ -256,7 +256,7 @@ def constraints_met(question: Question, sentence: str) -> bool:
     that says no: without one, the sentence states the opposite of what is asked."""
     if question.negated and not negated(sentence):
         return False
-    return question.numbers <= numbers(sentence)
+    return not question.numbers or question.numbers <= numbers(sentence)
 
 
 def highlight_span(question: Question, sentence: str) -> tuple[int, int] | None:
@@ -276,5 +276,6 @@ _DATE_SPAN = re.compile(
     r"yesterday|today|tomorrow)|" + _MONTH + r")(?![\w-])", re.I)
 
 
-def _date_spans(text: str) -> list[re.Match[str]]:
-    return list(_DATE_SPAN.finditer(text))
+@lru_cache(maxsize=16384)
+def _date_spans(text: str) -> tuple[re.Match[str], ...]:
+    return tuple(_DATE_SPAN.finditer(text))

@@ -116,3 +116,66 @@ def test_invalid_collection_name_is_refused(indexer: Indexer, corpus: Path) -> N
 
     with pytest.raises(InvalidCollectionName, match="3-60 characters"):
         indexer.build([corpus], "../x")
+
+
+def test_each_chunk_holds_its_sentence_records(indexer: Indexer, corpus: Path) -> None:
+    """Readers take a hit chunk's sentences out of the chunk record: they must be exactly the
+    records of the sentence collection (text, offsets, index, the sentence before)."""
+    from index.records import sentence_rows
+
+    indexer.build([corpus], "docs")
+    store = Store(indexer.client, "docs")
+    stored = store.col(SENTENCES).get(include=["documents", "metadatas"])
+    by_id = {i: dict(m) | {"text": t} for i, t, m in
+             zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True)}
+    chunks = store.col("").get(include=["documents", "metadatas"])
+    seen = set()
+    for text, meta in zip(chunks["documents"], chunks["metadatas"], strict=True):
+        rows = sentence_rows(text, dict(meta))
+        assert rows is not None
+        for row in rows:
+            want = by_id[row["id"]]
+            for key in ("text", "source", "doc_sha", "index", "start", "end", "prev"):
+                assert row[key] == want[key], key
+            seen.add(row["id"])
+    assert seen == set(by_id)
+    assert sentence_rows("old chunk", {"sentence_ids": "a,b"}) is None
+
+
+def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first run, a run over a folder reads the records of its files and folder by
+    query, never all of them: removed files are still found, unchanged ones still skipped."""
+    other = corpus.parent / "other"
+    other.mkdir()
+    (other / "far.txt").write_text("The ferry leaves at noon. It returns at six.\n")
+    indexer.build([corpus, other], "docs", base=corpus.parent)
+    assert Store(indexer.client, "docs").state()["scoped"] is True
+
+    def full_scan(self: Store) -> None:
+        raise AssertionError("a scoped run read every document record")
+
+    monkeypatch.setattr(Store, "doc_records", full_scan)
+    (corpus / "notes.md").unlink()
+    (corpus / "new.txt").write_text("The lighthouse was built in 1890.\n")
+    report = indexer.build([corpus], "docs", base=corpus.parent)
+    assert (report.indexed, report.unchanged, report.removed) == (1, 1, 1)
+    monkeypatch.undo()
+    store = Store(indexer.client, "docs")
+    assert sorted(store.docs()) == ["corpus/new.txt", "corpus/seed.txt", "other/far.txt"]
+    state = store.state()
+    assert (state["chunks"], state["sentences"]) == (store.count(), store.count(SENTENCES))
+
+
+def test_records_from_before_folders_were_kept_get_them(indexer: Indexer, corpus: Path) -> None:
+    indexer.build([corpus], "docs")
+    store = Store(indexer.client, "docs")
+    col = store.col(DOCS)
+    ids = col.get(include=[])["ids"]
+    col.update(ids=ids, metadatas=[{"dirs": None}] * len(ids))  # as an older version wrote
+    store.set_state(*store.committed(), None, scoped=False)
+    assert not any(r.has_folders for r in store.doc_records())
+    report = indexer.build([corpus], "docs")  # nothing changed: reads all, names the folders
+    assert report.unchanged == 2
+    assert all(r.folders == (".",) for r in store.doc_records())
+    assert store.state()["scoped"] is True

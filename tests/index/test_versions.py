@@ -89,7 +89,7 @@ def test_a_run_that_dies_before_its_switch_changes_nothing_readers_see(
     write(folder, B)
     real_commit = Store.commit
 
-    def dies(self: Store, generation: int) -> None:
+    def dies(self: Store, *args: Any) -> None:
         raise RuntimeError("killed")  # after every write and gone mark, before the switch
 
     monkeypatch.setattr(Store, "commit", dies)
@@ -117,7 +117,7 @@ def test_a_dead_runs_version_of_a_file_changed_since_is_replaced(
     indexer.build([folder], "docs", base=folder)
     store = Store(indexer.client, "docs")
     write(folder, B)
-    monkeypatch.setattr(Store, "commit", lambda self, generation: 1 / 0)
+    monkeypatch.setattr(Store, "commit", lambda self, *args: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         indexer.build([folder], "docs", base=folder)
     monkeypatch.undo()
@@ -165,8 +165,8 @@ def test_after_a_run_dies_past_its_switch_the_next_one_cleans_up(
     write(folder, B)
     real_commit = Store.commit
 
-    def commit_then_die(self: Store, generation: int) -> None:
-        real_commit(self, generation)
+    def commit_then_die(self: Store, *args: Any) -> None:
+        real_commit(self, *args)
         raise RuntimeError("killed")  # before the replaced versions are deleted
 
     monkeypatch.setattr(Store, "commit", commit_then_die)

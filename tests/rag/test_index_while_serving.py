@@ -199,9 +199,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> It
             fresh.update({q: key(other.ask(q, None, COLLECTION)) for q in QUESTIONS})
             readers.phase = "indexing-2"
 
-    def paused_commit(self: Store, generation: int) -> None:
+    def paused_commit(self: Store, *args: Any) -> None:
         readers.checkpoint("before-switch")
-        commit(self, generation)
+        commit(self, *args)
         readers.checkpoint("after-switch")
         readers.phase = "cleanup"
 

@@ -1,0 +1,31 @@
+from dataclasses import replace
+from pathlib import Path
+
+from rag.pipeline import Engine
+from rag.text import terms
+
+QUESTION = "Which forum did the Armenian mission address in October 2022?"
+
+
+def test_sentences_read_from_chunk_records_match_the_sentence_collection(
+        seed_engine: Engine) -> None:
+    """Hit chunks carry their sentences' records; a chunk written before they did makes the
+    retriever read them from the sentence collection: both give the same records. The
+    document's first sentences (``heads``) come along, verbatim at their offsets."""
+    retriever = seed_engine.retriever("seed")
+    view = retriever.view()
+    vector = seed_engine.embedder.embed([QUESTION])[0]
+    hits = retriever.chunks(view, vector, terms(QUESTION), 4)
+    assert hits and all("spans" in h.meta for h in hits)
+    old = [replace(h, meta={k: v for k, v in h.meta.items() if k not in ("spans", "first")})
+           for h in hits]
+    new_records = retriever.sentences(view, hits, vector, retriever.nearest(view, vector, 6),
+                                      heads=2)
+    assert new_records == retriever.sentences(view, old, vector,
+                                              retriever.nearest(view, vector, 6), heads=2)
+    held = {sid for h in hits for sid in h.sentence_ids}
+    assert held <= {r.id for r in new_records}
+    assert {0, 1} <= {r.index for r in new_records}
+    for r in new_records:
+        assert Path(r.source).read_text(encoding="utf-8")[r.start : r.end] == r.text
+        assert -1.0 <= r.similarity <= 1.0
