@@ -82,9 +82,9 @@ How it is measured, and every shortcut:
 - **Collections built by older code** (named below the tables) are measured as they are, as a
   user's existing collection would be: chunk records without their sentences' offsets make
   `ask()` read the hit chunks' sentences from the sentence collection (one more read per
-  question); document records without their folders get them from the first indexing run. The
-  indexing measurement starts with a run over an empty folder (it changes nothing; on such a
-  collection it is that first run).
+  question); document records without their folders get them from the first indexing run. In
+  the first indexing round, between the encoder's step and the pipeline's, a run over an empty
+  folder changes nothing (on such a collection it is that first run; its time is not counted).
 - **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the
   "run" column); the bulk builds' cached vectors may come from another backend.
 """

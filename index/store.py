@@ -73,6 +73,24 @@ def open_client(settings: IndexSettings) -> Any:
         ) from exc
 
 
+def newest_live(records: Iterable[DocRecord],
+                generation: int) -> tuple[dict[str, DocRecord], list[DocRecord]]:
+    """The newest record live at ``generation`` of each source; and the rest: records not live
+    at ``generation``, and older live ones (left by a run that died: stale)."""
+    live: dict[str, DocRecord] = {}
+    others: list[DocRecord] = []
+    for rec in records:
+        if not rec.live_at(generation):
+            others.append(rec)
+            continue
+        old = live.get(rec.source)
+        if old is not None:
+            others.append(min(old, rec, key=lambda r: r.generation))
+            rec = max(old, rec, key=lambda r: r.generation)
+        live[rec.source] = rec
+    return live, others
+
+
 @dataclass(frozen=True)
 class DocRecord:
     """One stored document version."""
@@ -260,13 +278,7 @@ class Store:
             records = self.doc_records()
             if self.committed()[0] == version:
                 break
-        docs: dict[str, DocRecord] = {}
-        for rec in records:
-            if rec.live_at(generation):
-                old = docs.get(rec.source)
-                if old is None or rec.generation > old.generation:
-                    docs[rec.source] = rec
-        return Snapshot(version, generation, docs)
+        return Snapshot(version, generation, newest_live(records, generation)[0])
 
     def docs(self) -> dict[str, DocRecord]:
         """Every document of the committed state, by source."""

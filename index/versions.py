@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from index.records import folders_of
-from index.store import DOCS, NEVER, SENTENCES, DocRecord, Store, Version
+from index.store import DOCS, NEVER, SENTENCES, DocRecord, Store, Version, newest_live
 
 
 @dataclass
@@ -67,20 +67,14 @@ class Generation:
             records = store.doc_records()
             store.add_folders([r for r in records if not r.has_folders], folders_of)
             scoped = True
-        live: dict[str, DocRecord] = {}
+        live, others = newest_live(records, committed)
         pending: dict[str, DocRecord] = {}
         stale: list[DocRecord] = []
-        for rec in records:
-            if rec.live_at(committed):
-                old = live.get(rec.source)
-                if old is not None:
-                    stale.append(min(old, rec, key=lambda r: r.generation))
-                    rec = max(old, rec, key=lambda r: r.generation)
-                live[rec.source] = rec
-            elif rec.generation == committed + 1 and rec.gone == NEVER:
+        for rec in others:
+            if rec.generation == committed + 1 and rec.gone == NEVER:
                 pending[rec.source] = rec
-            else:  # replaced by a committed run that died before its cleanup, or unreachable
-                stale.append(rec)
+            else:  # replaced by a committed run that died before its cleanup, an older live
+                stale.append(rec)  # duplicate, or unreachable
         marked = [r.id for r in live.values() if r.gone != NEVER]
         if marked:  # gone marks of a run that died before its commit
             store.set_gone(marked, NEVER)
