@@ -20,6 +20,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,9 @@ class _Run:
     chunks: int = 0
     characters: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    writer: ThreadPoolExecutor | None = None
+    writing: tuple[Future[None], list[Prepared]] | None = None
+    """The batch the writer is writing, and its documents."""
 
 
 class Indexer:
@@ -105,29 +109,11 @@ class Indexer:
             sources = [names(file, root) for file, root in files]
             folders = self._folders(paths, names)
             run = _Run(Generation.open(store, sources, folders), files=len(files))
-            seen: set[str] = set()
-            pending: list[Prepared] = []
-            waiting, batch = 0, _BATCH_SENTENCES
-            bar = _progress(len(files), name, progress)
-            for (file, _), source in zip(files, sources, strict=True):
-                seen.add(source)
-                bar.update(1)
-                try:
-                    item = self._prepare(file, source, run)
-                except SkippedFile as skip:
-                    run.gen.drop_pending(source)
-                    run.skipped.append((skip.path, skip.reason))
-                    continue
-                if item is None:
-                    continue
-                pending.append(item)
-                waiting += len(item.sentences)
-                if waiting >= batch:
-                    self._flush(store, pending, run)
-                    waiting, batch = 0, min(2 * batch, _MAX_BATCH_SENTENCES)
-            self._flush(store, pending, run)
-            bar.close()
-            gone = self._gone(paths, names, run.gen.live, seen)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
+                run.writer = writer
+                self._index_files(store, files, sources, run, progress)
+            self._settle(run)
+            gone = self._gone(paths, names, run.gen.live, set(sources))
             for source in gone:
                 run.gen.remove(source)
             run.removed = len(gone)
@@ -139,6 +125,31 @@ class Indexer:
             chunks=run.chunks, characters=run.characters,
             seconds=time.perf_counter() - started,
         )
+
+    def _index_files(self, store: Store, files: list[tuple[Path, Path]], sources: list[str],
+                     run: _Run, progress: bool) -> None:
+        """Prepare each file and write the new versions in growing batches; a batch's records
+        are written (in the writer thread) while the next batch is encoded."""
+        pending: list[Prepared] = []
+        waiting, batch = 0, _BATCH_SENTENCES
+        bar = _progress(len(files), store.name, progress)
+        for (file, _), source in zip(files, sources, strict=True):
+            bar.update(1)
+            try:
+                item = self._prepare(file, source, run)
+            except SkippedFile as skip:
+                run.gen.drop_pending(source)
+                run.skipped.append((skip.path, skip.reason))
+                continue
+            if item is None:
+                continue
+            pending.append(item)
+            waiting += len(item.sentences)
+            if waiting >= batch:
+                self._flush(store, pending, run)
+                waiting, batch = 0, min(2 * batch, _MAX_BATCH_SENTENCES)
+        self._flush(store, pending, run)
+        bar.close()
 
     def _prepare(self, file: Path, source: str, run: _Run) -> Prepared | None:
         """The new version of one file, or None when the stored one is current."""
@@ -174,8 +185,9 @@ class Indexer:
         return Prepared(doc, sentences, chunks)
 
     def _flush(self, store: Store, pending: list[Prepared], run: _Run) -> None:
-        """Embed the pending documents' sentences in one batch and write them all: sentences,
-        then chunks, then the document records that mark them complete."""
+        """Embed the pending documents' sentences in one batch and hand their records to the
+        writer: sentences, then chunks, then the document records that mark them complete.
+        The previous batch's writes finish first, so at most one batch is in flight."""
         if not pending:
             return
         vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
@@ -190,13 +202,29 @@ class Indexer:
             run.sentences += n
             run.chunks += len(item.chunks)
             run.characters += len(item.doc.text)
-        store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
-        store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
-        store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
-        for item in pending:
+        self._settle(run)
+
+        def write() -> None:
+            store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
+            store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
+            store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
+
+        assert run.writer is not None
+        run.writing = run.writer.submit(write), list(pending)
+        pending.clear()
+
+    @staticmethod
+    def _settle(run: _Run) -> None:
+        """Wait for the batch being written (its error is raised here); its documents are then
+        written in this generation."""
+        if run.writing is None:
+            return
+        future, items = run.writing
+        run.writing = None
+        future.result()
+        for item in items:
             run.gen.wrote((item.doc.source, item.doc.sha256), len(item.chunks),
                           len(item.sentences))
-        pending.clear()
 
     @staticmethod
     def _prefixes(paths: list[Path], names: SourceNames) -> list[tuple[Path, str, bool]]:

@@ -253,7 +253,8 @@ class Store:
         """The document records of ``sources`` and of every source inside ``folders`` (see
         :func:`index.records.folders_of`), and every record a later or unfinished run left
         (generation over ``after``, or marked gone). One query each, not a full scan."""
-        wheres: list[dict[str, Any]] = [{"gone": {"$ne": NEVER}}, {"generation": {"$gt": after}}]
+        # "$lt", not "$ne": a record without the key (written before generations) is not gone
+        wheres: list[dict[str, Any]] = [{"gone": {"$lt": NEVER}}, {"generation": {"$gt": after}}]
         wheres += [{"dirs": {"$contains": f}} for f in sorted(set(folders))]
         names = sorted(set(sources))
         wheres += [{"source": {"$in": names[i : i + _IN_BATCH]}}
