@@ -67,7 +67,9 @@ How it is measured, and every shortcut:
   increments are removed again afterwards.
 - **Queries.** Two processes on the same chunk collection with the same embedding model: ours
   (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q, k=4)`).
-  Both load first (model load not counted); "first" is each one's first question (loads the
+  Every file of the collection is read once before (so the OS page cache holds it, as on a
+  server that has run a while, whatever earlier steps left there); both processes load first
+  (model load not counted); "first" is each one's first question (loads the
   vector index; for `ask()` also reads every chunk to build BM25); then a warm-up of 5 other
   questions; then `--queries` XQuAD questions sent to both, question by question, alternating
   which goes first, each process timing its own call. At 1M the dense part searches random

@@ -120,11 +120,23 @@ class Worker:
             self.proc.wait()
 
 
+def warm_page_cache(folder: Path) -> None:
+    """Read every file of the collection once, so that neither side's timing depends on what
+    an earlier step left in the OS page cache (a server that has run a while has its data
+    there)."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+
+
 def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
             label: str = "") -> dict[str, Any]:
     """Both workers, alternately; latencies in seconds, memory in MB."""
     from tqdm import tqdm
 
+    warm_page_cache(data)
     workers: list[Worker] = []
     try:
         workers.append(Worker("stock", data, collection))

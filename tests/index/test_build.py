@@ -167,15 +167,36 @@ def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
     assert (state["chunks"], state["sentences"]) == (store.count(), store.count(SENTENCES))
 
 
-def test_records_from_before_folders_were_kept_get_them(indexer: Indexer, corpus: Path) -> None:
-    indexer.build([corpus], "docs")
+def test_records_from_before_folders_were_kept_get_them(indexer: Indexer, corpus: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records an older version wrote (no folders, no generation marks) get their folders on
+    the next run, which reads them all; the runs after it read only what they need."""
+    other = corpus.parent / "other"
+    other.mkdir()
+    (other / "far.txt").write_text("The ferry leaves at noon.\n")
+    base = corpus.parent
+    indexer.build([corpus, other], "docs", base=base)
     store = Store(indexer.client, "docs")
     col = store.col(DOCS)
     ids = col.get(include=[])["ids"]
-    col.update(ids=ids, metadatas=[{"dirs": None}] * len(ids))  # as an older version wrote
-    store.set_state(*store.committed(), None, scoped=False)
+    col.update(ids=ids, metadatas=[{"dirs": None, "gone": None, "generation": None}] * len(ids))
+    store.set_state(store.committed()[0], 0, None, scoped=False)
     assert not any(r.has_folders for r in store.doc_records())
-    report = indexer.build([corpus], "docs")  # nothing changed: reads all, names the folders
+    report = indexer.build([corpus], "docs", base=base)  # nothing changed: reads all of them
     assert report.unchanged == 2
-    assert all(r.folders == (".",) for r in store.doc_records())
+    assert sorted(r.folders for r in store.doc_records()) == [
+        (".", "corpus"), (".", "corpus"), (".", "other")]
     assert store.state()["scoped"] is True
+
+    read: list[int] = []
+    real = Store.doc_records_of
+
+    def counted(self: Store, *args: Any) -> tuple[list[Any], bool]:
+        records, scoped = real(self, *args)
+        read.append(len(records))
+        return records, scoped
+
+    monkeypatch.setattr(Store, "doc_records_of", counted)
+    (corpus / "new.txt").write_text("The lighthouse was built in 1890.\n")
+    assert indexer.build([corpus], "docs", base=base).indexed == 1
+    assert read == [2]  # the folder's two documents, not the other folder's
