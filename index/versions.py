@@ -119,10 +119,11 @@ class Generation:
         rec = self.pending.pop(source, None)
         if rec is None:
             return
+        # the record first: killed in between, its records are orphans the next run deletes
+        self.store.delete_docs([rec.id])
         live = self.live.get(source)
         if live is None or live.key != rec.key:
             self.store.delete_versions([rec.key])
-        self.store.delete_docs([rec.id])
 
     def wrote(self, version: Version, chunks: int, sentences: int) -> None:
         """A complete new version of a document is written in this generation."""

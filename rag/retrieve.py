@@ -18,7 +18,6 @@ import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -32,11 +31,19 @@ _RRF_K = 60
 _VIEW_TRIES = 5
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
+_POOLS: dict[str, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(kind: str = "query") -> ThreadPoolExecutor:
     """Chroma's queries release the GIL: the dense chunk query runs beside BM25, and the
-    nearest-sentence query beside reading the hit chunks' sentences."""
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="retrieve")
+    nearest-sentence query beside reading the hit chunks' sentences. Views are checked (and
+    rebuilt after a commit, which takes seconds on a large collection) in their own pool, so a
+    rebuild never holds up the queries of other questions."""
+    with _POOLS_LOCK:
+        if kind not in _POOLS:
+            _POOLS[kind] = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"rag-{kind}")
+        return _POOLS[kind]
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ class Retriever:
 
     def view_soon(self) -> Future[CorpusView]:
         """:meth:`view`, in a worker thread."""
-        return _pool().submit(self.view)
+        return _pool("view").submit(self.view)
 
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
@@ -262,6 +269,8 @@ def _held(hits: list[ChunkHit]) -> tuple[dict[str, dict[str, Any]], dict[str, fl
 def _similarities(got: dict[str, Any], query_vector: Vectors) -> list[tuple[str, float]]:
     """Cosine similarity of each fetched vector to the question's, row by row: a sentence's
     value never depends on which others were read with it."""
+    if not len(got["ids"]):  # all of them removed by a run that committed meanwhile
+        return []
     vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
     return list(zip(got["ids"], (vectors * query_vector).sum(axis=1).tolist(), strict=True))
 

@@ -1,7 +1,9 @@
 from dataclasses import replace
 from pathlib import Path
 
+from index.embed import Embedder
 from rag.pipeline import Engine
+from rag.settings import Settings
 from rag.text import terms
 
 QUESTION = "Which forum did the Armenian mission address in October 2022?"
@@ -29,3 +31,20 @@ def test_sentences_read_from_chunk_records_match_the_sentence_collection(
     for r in new_records:
         assert Path(r.source).read_text(encoding="utf-8")[r.start : r.end] == r.text
         assert -1.0 <= r.similarity <= 1.0
+
+
+def test_sentences_removed_meanwhile_are_left_out(tmp_path: Path, embedder: Embedder) -> None:
+    """A run that commits and cleans up while a question is answered may remove the records a
+    view still points at: the question gets what is left, never an error."""
+    from index.store import SENTENCES
+
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    engine.index([Path("seeds")], "seed")
+    retriever = engine.retriever("seed")
+    view = retriever.view()
+    vector = embedder.embed([QUESTION])[0]
+    hits = retriever.chunks(view, vector, terms(QUESTION), 4)
+    retriever.store.col(SENTENCES).delete(ids=list(hits[0].sentence_ids))
+    records = retriever.sentences(view, hits[:1], vector, None)
+    assert records == []
+    assert retriever.sentences(view, hits, vector, None)
