@@ -33,7 +33,7 @@ from index.load import SourceNames, discover, load_file
 from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store, check_name, open_client
+from index.store import DOCS, SENTENCES, DocRecord, Store, check_name, open_client
 from index.versions import Generation
 
 _BATCH_SENTENCES = 512
@@ -111,7 +111,8 @@ class Indexer:
             run = _Run(Generation.open(store, sources, folders), files=len(files))
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
                 run.writer = writer
-                self._index_files(store, files, sources, run, progress)
+                roots = [names.root_of(file, root) for file, root in files]
+                self._index_files(store, files, sources, roots, run, progress)
             self._settle(run)
             gone = self._gone(paths, names, run.gen.live, set(sources))
             for source in gone:
@@ -127,16 +128,16 @@ class Indexer:
         )
 
     def _index_files(self, store: Store, files: list[tuple[Path, Path]], sources: list[str],
-                     run: _Run, progress: bool) -> None:
+                     roots: list[str], run: _Run, progress: bool) -> None:
         """Prepare each file and write the new versions in growing batches; a batch's records
         are written (in the writer thread) while the next batch is encoded."""
         pending: list[Prepared] = []
         waiting, batch = 0, _BATCH_SENTENCES
         bar = _progress(len(files), store.name, progress)
-        for (file, _), source in zip(files, sources, strict=True):
+        for (file, _), source, root in zip(files, sources, roots, strict=True):
             bar.update(1)
             try:
-                item = self._prepare(file, source, run)
+                item = self._prepare(file, source, root, run)
             except SkippedFile as skip:
                 run.gen.drop_pending(source)
                 run.skipped.append((skip.path, skip.reason))
@@ -151,7 +152,7 @@ class Indexer:
         self._flush(store, pending, run)
         bar.close()
 
-    def _prepare(self, file: Path, source: str, run: _Run) -> Prepared | None:
+    def _prepare(self, file: Path, source: str, root: str, run: _Run) -> Prepared | None:
         """The new version of one file, or None when the stored one is current."""
         max_bytes = int(self.settings.max_file_mb * 1e6)
         gen = run.gen
@@ -182,7 +183,7 @@ class Indexer:
         tokens = [count(s.text) for s in sentences]
         chunks = chunk_sentences(sentences, doc.text, self.settings.chunk_tokens,
                                  self.settings.chunk_overlap_tokens, tokens, pieces, limit)
-        return Prepared(doc, sentences, chunks)
+        return Prepared(doc, sentences, chunks, root)
 
     def _flush(self, store: Store, pending: list[Prepared], run: _Run) -> None:
         """Embed the pending documents' sentences in one batch and hand their records to the
@@ -234,8 +235,9 @@ class Indexer:
         for path in paths:
             if not path.is_dir():
                 continue
+            resolved = path.resolve()
+            inside = resolved == names.base or names.base in resolved.parents
             prefix = names(path, path)
-            inside = prefix != path.name or path.resolve().parent == names.base
             prefix = "" if prefix in (".", "") or not inside else prefix + "/"
             out.append((path, prefix, inside))
         return out
@@ -246,13 +248,16 @@ class Indexer:
         prefixes = [prefix for _, prefix, _ in self._prefixes(paths, names)]
         return None if "" in prefixes else [p.rstrip("/") for p in prefixes]
 
-    def _gone(self, paths: list[Path], names: SourceNames, known: dict[str, Any],
+    def _gone(self, paths: list[Path], names: SourceNames, known: dict[str, DocRecord],
               seen: set[str]) -> list[str]:
         """Indexed sources inside an indexed folder whose file no longer exists."""
         gone: list[str] = []
         for path, prefix, inside in self._prefixes(paths, names):
-            for source in known:
+            root = str(names.base if inside else path.resolve())
+            for source, rec in known.items():
                 if source in seen or not source.startswith(prefix):
+                    continue
+                if rec.root and rec.root != root:  # named from another folder: not this one's
                     continue
                 file = (names.base / source) if inside else (path / source)
                 if not file.exists():

@@ -58,10 +58,19 @@ class SourceNames:
         self._roots: dict[Path, Path] = {}
 
     def __call__(self, file: Path, root: Path) -> str:
+        return _relative(file.resolve(), (self.base, self._anchor(root)), file.name)
+
+    def root_of(self, file: Path, root: Path) -> str:
+        """The folder the source of ``file`` is named relative to: the base when the file is
+        inside it, else the indexed folder it was found in."""
+        resolved = file.resolve()
+        return str(self.base if self.base in resolved.parents else self._anchor(root))
+
+    def _anchor(self, root: Path) -> Path:
         anchor = self._roots.get(root)
         if anchor is None:
             anchor = self._roots[root] = root.resolve()
-        return _relative(file.resolve(), (self.base, anchor), file.name)
+        return anchor
 
 
 def _relative(resolved: Path, anchors: tuple[Path, Path], fallback: str) -> str:

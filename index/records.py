@@ -31,6 +31,8 @@ class Prepared:
     doc: Document
     sentences: list[Sentence]
     chunks: list[Chunk]
+    root: str = ""
+    """The folder its source is named relative to (see :meth:`index.load.SourceNames.root_of`)."""
 
 
 @dataclass
@@ -88,7 +90,7 @@ def add_document(item: Prepared, vectors: Vectors, generation: int, sentences: R
         "source": source, "doc_sha": sha, "kind": doc.kind,
         "sentences": len(sents), "chunks": len(item.chunks),
         "indexed_at": time.time(), "pages": json.dumps(list(doc.pages)),
-        "generation": generation, "gone": NEVER, "dirs": folders_of(source)})
+        "generation": generation, "gone": NEVER, "dirs": folders_of(source), "root": item.root})
 
 
 def folders_of(source: str) -> list[str]:

@@ -109,6 +109,8 @@ class DocRecord:
     """The generation whose commit replaced or removed it."""
     folders: tuple[str, ...] | None = None
     """The folders its source lies in (None: written before records named them)."""
+    root: str = ""
+    """The folder its source is named relative to ("": written before records named it)."""
 
     @property
     def key(self) -> Version:
@@ -128,7 +130,8 @@ class DocRecord:
             sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
             indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
             generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)),
-            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None)
+            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None,
+            root=str(meta.get("root") or ""))
 
 
 @dataclass(frozen=True)

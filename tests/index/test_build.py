@@ -200,3 +200,22 @@ def test_records_from_before_folders_were_kept_get_them(indexer: Indexer, corpus
     (corpus / "new.txt").write_text("The lighthouse was built in 1890.\n")
     assert indexer.build([corpus], "docs", base=base).indexed == 1
     assert read == [2]  # the folder's two documents, not the other folder's
+
+
+def test_folders_outside_the_working_folder_keep_each_others_documents(
+        indexer: Indexer, tmp_path: Path) -> None:
+    """Sources of a folder outside the working folder are named relative to that folder:
+    re-indexing one such folder removes its own deleted files, never another folder's."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "x.txt").write_text("The bridge opened in 1987.\n")
+    (one / "y.txt").write_text("The tunnel opened in 2001.\n")
+    (two / "z.txt").write_text("The ferry leaves at noon.\n")
+    indexer.build([one], "docs")
+    assert indexer.build([two], "docs").removed == 0
+    store = Store(indexer.client, "docs")
+    assert sorted(store.docs()) == ["x.txt", "y.txt", "z.txt"]
+    (one / "y.txt").unlink()
+    assert indexer.build([one], "docs").removed == 1
+    assert sorted(store.docs()) == ["x.txt", "z.txt"]
