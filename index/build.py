@@ -106,13 +106,13 @@ class Indexer:
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
-            sources = [names(file, root) for file, root in files]
+            located = [names.locate(file, root) for file, root in files]
+            sources = [source for source, _ in located]
             folders = self._folders(paths, names)
             run = _Run(Generation.open(store, sources, folders), files=len(files))
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
                 run.writer = writer
-                roots = [names.root_of(file, root) for file, root in files]
-                self._index_files(store, files, sources, roots, run, progress)
+                self._index_files(store, files, located, run, progress)
             self._settle(run)
             gone = self._gone(paths, names, run.gen.live, set(sources))
             for source in gone:
@@ -127,14 +127,14 @@ class Indexer:
             seconds=time.perf_counter() - started,
         )
 
-    def _index_files(self, store: Store, files: list[tuple[Path, Path]], sources: list[str],
-                     roots: list[str], run: _Run, progress: bool) -> None:
+    def _index_files(self, store: Store, files: list[tuple[Path, Path]],
+                     located: list[tuple[str, str]], run: _Run, progress: bool) -> None:
         """Prepare each file and write the new versions in growing batches; a batch's records
         are written (in the writer thread) while the next batch is encoded."""
         pending: list[Prepared] = []
         waiting, batch = 0, _BATCH_SENTENCES
         bar = _progress(len(files), store.name, progress)
-        for (file, _), source, root in zip(files, sources, roots, strict=True):
+        for (file, _), (source, root) in zip(files, located, strict=True):
             bar.update(1)
             try:
                 item = self._prepare(file, source, root, run)

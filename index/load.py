@@ -47,7 +47,7 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
 def source_name(file: Path, root: Path, base: Path) -> str:
     """The stable name of a file: relative to ``base`` (the working folder) when inside it,
     else relative to the indexed ``root``."""
-    return _relative(file.resolve(), (base.resolve(), root.resolve()), file.name)
+    return _relative(file.resolve(), (base.resolve(), root.resolve()), file.name)[0]
 
 
 class SourceNames:
@@ -58,28 +58,27 @@ class SourceNames:
         self._roots: dict[Path, Path] = {}
 
     def __call__(self, file: Path, root: Path) -> str:
-        return _relative(file.resolve(), (self.base, self._anchor(root)), file.name)
+        return self.locate(file, root)[0]
 
-    def root_of(self, file: Path, root: Path) -> str:
-        """The folder the source of ``file`` is named relative to: the base when the file is
-        inside it, else the indexed folder it was found in."""
-        resolved = file.resolve()
-        return str(self.base if self.base in resolved.parents else self._anchor(root))
-
-    def _anchor(self, root: Path) -> Path:
+    def locate(self, file: Path, root: Path) -> tuple[str, str]:
+        """The source name of ``file``, and the folder it is named relative to: the base when
+        the file is inside it, else the indexed folder it was found in."""
         anchor = self._roots.get(root)
         if anchor is None:
             anchor = self._roots[root] = root.resolve()
-        return anchor
+        name, folder = _relative(file.resolve(), (self.base, anchor), file.name)
+        return name, str(folder or anchor)
 
 
-def _relative(resolved: Path, anchors: tuple[Path, Path], fallback: str) -> str:
+def _relative(resolved: Path, anchors: tuple[Path, Path],
+              fallback: str) -> tuple[str, Path | None]:
+    """``resolved`` relative to the first anchor it lies in, and that anchor."""
     for anchor in anchors:
         try:
-            return resolved.relative_to(anchor).as_posix()
+            return resolved.relative_to(anchor).as_posix(), anchor
         except ValueError:
             continue
-    return fallback
+    return fallback, None
 
 
 def load_file(file: Path, source: str, max_bytes: int) -> Document:

@@ -32,7 +32,7 @@ class Prepared:
     sentences: list[Sentence]
     chunks: list[Chunk]
     root: str = ""
-    """The folder its source is named relative to (see :meth:`index.load.SourceNames.root_of`)."""
+    """The folder its source is named relative to (see :meth:`index.load.SourceNames.locate`)."""
 
 
 @dataclass

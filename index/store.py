@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from index.errors import CollectionNotFound, InvalidCollectionName, StoreUnavailable
@@ -37,6 +37,8 @@ _PAGE = 5000
 _OR_BATCH = 100
 _IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
+
+T = TypeVar("T")
 
 Version = tuple[str, str]
 """``(source, doc_sha)``: the key that ties chunk and sentence records to a document version."""
@@ -71,6 +73,12 @@ def open_client(settings: IndexSettings) -> Any:
             f"cannot open the Chroma store at {where} ({exc}); check RAG_CHROMA_URL / "
             "RAG_DATA_DIR, and that no other process writes to that folder"
         ) from exc
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
 
 
 def newest_live(records: Iterable[DocRecord],
@@ -260,8 +268,7 @@ class Store:
         wheres: list[dict[str, Any]] = [{"gone": {"$lt": NEVER}}, {"generation": {"$gt": after}}]
         wheres += [{"dirs": {"$contains": f}} for f in sorted(set(folders))]
         names = sorted(set(sources))
-        wheres += [{"source": {"$in": names[i : i + _IN_BATCH]}}
-                   for i in range(0, len(names), _IN_BATCH)]
+        wheres += [{"source": {"$in": part}} for part in _batches(names, _IN_BATCH)]
         found = {id_: meta for w in wheres for id_, meta in self._iter_meta(DOCS, w)}
         records = [DocRecord.from_meta(i, m) for i, m in found.items()]
         return records, all(r.has_folders for r in records)
@@ -269,19 +276,24 @@ class Store:
     def add_folders(self, records: Sequence[DocRecord],
                     folders: Callable[[str], list[str]]) -> None:
         """Give document records written before records named their folders those folders."""
-        col, step = self.col(DOCS), self.max_batch
-        for i in range(0, len(records), step):
-            part = records[i : i + step]
+        col = self.col(DOCS)
+        for part in _batches(records, self.max_batch):
             col.update(ids=[r.id for r in part], metadatas=[{"dirs": folders(r.source)}
                                                             for r in part])
 
-    def snapshot(self) -> Snapshot:
-        """The committed state, read so that a commit in the middle cannot mix two states."""
+    def _read_committed(self, read: Callable[[int], T]) -> tuple[str, int, T]:
+        """``read(generation)`` of the committed state, between two reads of the version and
+        again if a commit came in between (so it never mixes two states)."""
         for _ in range(_SNAPSHOT_TRIES):
             version, generation = self.committed()
-            records = self.doc_records()
+            value = read(generation)
             if self.committed()[0] == version:
                 break
+        return version, generation, value
+
+    def snapshot(self) -> Snapshot:
+        """The committed state, read so that a commit in the middle cannot mix two states."""
+        version, generation, records = self._read_committed(lambda _: self.doc_records())
         return Snapshot(version, generation, newest_live(records, generation)[0])
 
     def docs(self) -> dict[str, DocRecord]:
@@ -290,35 +302,30 @@ class Store:
 
     def doc_text(self, source: str) -> str | None:
         """The full text of the committed version of ``source``."""
-        text: str | None = None
-        for _ in range(_SNAPSHOT_TRIES):
-            version, generation = self.committed()
+        def read(generation: int) -> str | None:
             got = self.col(DOCS).get(where={"source": source},
                                      include=["documents", "metadatas"])
-            text = next((str(doc) for id_, doc, meta in zip(
+            return next((str(doc) for id_, doc, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
                 if DocRecord.from_meta(id_, dict(meta)).live_at(generation)), None)
-            if self.committed()[0] == version:
-                break
-        return text
+
+        return self._read_committed(read)[2]
 
     def set_gone(self, ids: Sequence[str], generation: int) -> None:
         """Mark document records as replaced from ``generation`` on (``NEVER``: unmark)."""
-        col, step = self.col(DOCS), self.max_batch
-        for i in range(0, len(ids), step):
-            part = list(ids[i : i + step])
+        col = self.col(DOCS)
+        for part in _batches(ids, self.max_batch):
             col.update(ids=part, metadatas=[{"gone": generation}] * len(part))
 
     def delete_docs(self, ids: Sequence[str]) -> None:
-        col, step = self.col(DOCS), self.max_batch
-        for i in range(0, len(ids), step):
-            col.delete(ids=list(ids[i : i + step]))
+        col = self.col(DOCS)
+        for part in _batches(ids, self.max_batch):
+            col.delete(ids=part)
 
     def delete_versions(self, versions: Iterable[Version]) -> None:
         """Remove the chunk and sentence records of these document versions."""
         clauses = [{"$and": [{"source": s}, {"doc_sha": sha}]} for s, sha in sorted(versions)]
-        for i in range(0, len(clauses), _OR_BATCH):
-            part = clauses[i : i + _OR_BATCH]
+        for part in _batches(clauses, _OR_BATCH):
             where = part[0] if len(part) == 1 else {"$or": part}
             for suffix in ("", SENTENCES):
                 self.col(suffix).delete(where=where)
