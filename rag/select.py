@@ -140,21 +140,20 @@ def score_sentences(
     """Candidates with their features and support scores, best first."""
     if not records:
         return []
-    dense = [r.similarity for r in records]
     own = list(question.terms)
     extra = [t for t in dict.fromkeys(history_terms) if t not in question.terms]
     if not own:  # "Who said that?": the previous turn's words are all there is to match
         own, extra = extra, []
     meta_question = about_document(question)
-    total = sum(weight(t) for t in own)
-    unknown = sum(weight(t) for t in own if not known(t)) / total if total else 0.0
     own_w, extra_w = Weighted.of(own, weight), Weighted.of(extra, weight)
+    unknown = (sum(w for t, w in own_w.terms if not known(t)) / own_w.total
+               if own_w.total else 0.0)
     rows = []
-    for r, d in zip(records, dense, strict=True):
+    for r in records:
         sent_terms = vocabulary(r.text)
         ctx_terms = (sent_terms, vocabulary(r.prev), vocabulary(r.chunk))
         rows.append([
-            float(d),
+            r.similarity,
             _covered(own_w, (sent_terms,)),
             _covered(own_w, ctx_terms),
             _covered(extra_w, ctx_terms) if extra else 0.0,
