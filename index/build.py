@@ -77,6 +77,8 @@ class _Run:
     characters: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     writer: ThreadPoolExecutor | None = None
+    roots: dict[str, str] = field(default_factory=dict)
+    """The folder each source of this run is named from (two folders may name the same one)."""
     writing: tuple[Future[None], list[Prepared]] | None = None
     """The batch the writer is writing, and its documents."""
 
@@ -136,6 +138,13 @@ class Indexer:
         bar = _progress(len(files), store.name, progress)
         for (file, _), (source, root) in zip(files, located, strict=True):
             bar.update(1)
+            owner = _owner(source, root, run)
+            if owner is not None:
+                run.skipped.append((source, (
+                    f"the collection already holds a document of this name from {owner}: rename "
+                    "one of the files, index both folders from a folder that holds them (their "
+                    "names then differ), or use separate collections")))
+                continue
             try:
                 item = self._prepare(file, source, root, run)
             except SkippedFile as skip:
@@ -274,6 +283,16 @@ class Indexer:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _owner(source: str, root: str, run: _Run) -> str | None:
+    """The other folder whose document is named ``source`` (same file name, different folder
+    outside the working folder), or None when the name is free or this folder's own."""
+    known = run.gen.live.get(source)
+    if known is not None and known.root and known.root != root:
+        return known.root
+    claimed = run.roots.setdefault(source, root)
+    return claimed if claimed != root else None
 
 
 def _file_sha(file: Path, max_bytes: int) -> str | None:

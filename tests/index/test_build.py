@@ -219,3 +219,26 @@ def test_folders_outside_the_working_folder_keep_each_others_documents(
     (one / "y.txt").unlink()
     assert indexer.build([one], "docs").removed == 1
     assert sorted(store.docs()) == ["x.txt", "z.txt"]
+
+
+def test_same_file_name_in_two_outside_folders_is_skipped_not_replaced(
+        indexer: Indexer, tmp_path: Path) -> None:
+    """Two folders outside the working folder both name their file ``notes.txt``: the second
+    is skipped with a reason that says what to do, and the first keeps its document."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "notes.txt").write_text("The bridge opened in 1987.\n")
+    (two / "notes.txt").write_text("The ferry leaves at noon.\n")
+    indexer.build([one], "docs")
+    report = indexer.build([two], "docs")
+    assert report.indexed == 0 and report.removed == 0
+    assert [path for path, _ in report.skipped] == ["notes.txt"]
+    assert str(one.resolve()) in report.skipped[0][1]
+    store = Store(indexer.client, "docs")
+    assert store.doc_text("notes.txt") == "The bridge opened in 1987.\n"
+    assert indexer.build([one], "docs").unchanged == 1
+
+    both = indexer.build([one, two], "both")
+    assert both.indexed == 1 and [path for path, _ in both.skipped] == ["notes.txt"]
+    assert Store(indexer.client, "both").doc_text("notes.txt") == "The bridge opened in 1987.\n"
