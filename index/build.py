@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
+from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
 from index.load import SourceNames, discover, load_file
 from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, DocRecord, Store, check_name, open_client
+from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.versions import Generation
 
 _BATCH_SENTENCES = 512

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from index.docrecord import NEVER
 from index.embed import Vectors
-from index.store import NEVER
 from index.types import Chunk, Document, Sentence
 
 PREV_CHARS = 300

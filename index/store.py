@@ -21,28 +21,22 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from index.docrecord import NEVER, DocRecord, Snapshot, Version, newest_live
 from index.errors import CollectionNotFound, InvalidCollectionName, StoreUnavailable
 from index.settings import IndexSettings
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,58})[A-Za-z0-9]$")
 SENTENCES = "__sentences"
 DOCS = "__docs"
-NEVER = 2**62
-"""``gone`` of a document record that no committed generation has replaced yet."""
 _PAGE = 5000
 _OR_BATCH = 100
 _IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
 
 T = TypeVar("T")
-
-Version = tuple[str, str]
-"""``(source, doc_sha)``: the key that ties chunk and sentence records to a document version."""
-
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name) or "__" in name:
@@ -79,82 +73,6 @@ def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size``."""
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
-
-
-def newest_live(records: Iterable[DocRecord],
-                generation: int) -> tuple[dict[str, DocRecord], list[DocRecord]]:
-    """The newest record live at ``generation`` of each source; and the rest: records not live
-    at ``generation``, and older live ones (left by a run that died: stale)."""
-    live: dict[str, DocRecord] = {}
-    others: list[DocRecord] = []
-    for rec in records:
-        if not rec.live_at(generation):
-            others.append(rec)
-            continue
-        old = live.get(rec.source)
-        if old is not None:
-            others.append(min(old, rec, key=lambda r: r.generation))
-            rec = max(old, rec, key=lambda r: r.generation)
-        live[rec.source] = rec
-    return live, others
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """One stored document version."""
-
-    source: str
-    sha256: str
-    kind: str
-    sentences: int
-    chunks: int
-    indexed_at: float
-    pages: str
-    id: str = ""
-    generation: int = 0
-    """The generation whose commit made it live (0: written before generations existed)."""
-    gone: int = NEVER
-    """The generation whose commit replaced or removed it."""
-    folders: tuple[str, ...] | None = None
-    """The folders its source lies in (None: written before records named them)."""
-    root: str = ""
-    """The folder its source is named relative to ("": written before records named it)."""
-
-    @property
-    def key(self) -> Version:
-        return self.source, self.sha256
-
-    @property
-    def has_folders(self) -> bool:
-        return self.folders is not None
-
-    def live_at(self, generation: int) -> bool:
-        return self.generation <= generation < self.gone
-
-    @staticmethod
-    def from_meta(id_: str, meta: dict[str, Any]) -> DocRecord:
-        return DocRecord(
-            source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
-            sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
-            indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
-            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)),
-            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None,
-            root=str(meta.get("root") or ""))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The committed state of a collection: what every reader of ``version`` sees."""
-
-    version: str
-    generation: int
-    docs: dict[str, DocRecord]
-    """The live document record of each source."""
-
-    def owns(self, meta: dict[str, Any]) -> bool:
-        """Whether a chunk or sentence record belongs to this state."""
-        doc = self.docs.get(str(meta["source"]))
-        return doc is not None and doc.sha256 == meta["doc_sha"]
 
 
 class Store:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
+from index.docrecord import NEVER, DocRecord, Version, newest_live
 from index.records import folders_of
-from index.store import DOCS, NEVER, SENTENCES, DocRecord, Store, Version, newest_live
+from index.store import DOCS, SENTENCES, Store
 
 
 @dataclass

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from index.docrecord import Snapshot
 from index.embed import Vectors
 from index.records import sentence_rows
-from index.store import SENTENCES, Snapshot, Store
+from index.store import SENTENCES, Store
 from rag.text import terms
 
 _RRF_K = 60

@@ -1,0 +1,92 @@
+"""Document records: one stored version of a document, and the committed state readers see.
+
+A record is live in the generations ``generation <= g < gone`` (see :mod:`index.store`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+NEVER = 2**62
+"""``gone`` of a document record that no committed generation has replaced yet."""
+
+Version = tuple[str, str]
+"""``(source, doc_sha)``: the key that ties chunk and sentence records to a document version."""
+
+
+def newest_live(records: Iterable[DocRecord],
+                generation: int) -> tuple[dict[str, DocRecord], list[DocRecord]]:
+    """The newest record live at ``generation`` of each source; and the rest: records not live
+    at ``generation``, and older live ones (left by a run that died: stale)."""
+    live: dict[str, DocRecord] = {}
+    others: list[DocRecord] = []
+    for rec in records:
+        if not rec.live_at(generation):
+            others.append(rec)
+            continue
+        old = live.get(rec.source)
+        if old is not None:
+            others.append(min(old, rec, key=lambda r: r.generation))
+            rec = max(old, rec, key=lambda r: r.generation)
+        live[rec.source] = rec
+    return live, others
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """One stored document version."""
+
+    source: str
+    sha256: str
+    kind: str
+    sentences: int
+    chunks: int
+    indexed_at: float
+    pages: str
+    id: str = ""
+    generation: int = 0
+    """The generation whose commit made it live (0: written before generations existed)."""
+    gone: int = NEVER
+    """The generation whose commit replaced or removed it."""
+    folders: tuple[str, ...] | None = None
+    """The folders its source lies in (None: written before records named them)."""
+    root: str = ""
+    """The folder its source is named relative to ("": written before records named it)."""
+
+    @property
+    def key(self) -> Version:
+        return self.source, self.sha256
+
+    @property
+    def has_folders(self) -> bool:
+        return self.folders is not None
+
+    def live_at(self, generation: int) -> bool:
+        return self.generation <= generation < self.gone
+
+    @staticmethod
+    def from_meta(id_: str, meta: dict[str, Any]) -> DocRecord:
+        return DocRecord(
+            source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
+            sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
+            indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
+            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)),
+            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None,
+            root=str(meta.get("root") or ""))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The committed state of a collection: what every reader of ``version`` sees."""
+
+    version: str
+    generation: int
+    docs: dict[str, DocRecord]
+    """The live document record of each source."""
+
+    def owns(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk or sentence record belongs to this state."""
+        doc = self.docs.get(str(meta["source"]))
+        return doc is not None and doc.sha256 == meta["doc_sha"]
