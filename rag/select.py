@@ -21,9 +21,10 @@ from index.errors import ConfigError
 from rag.retrieve import SentenceRecord
 from rag.text import (
     Question,
-    about_document,
     answer_fits,
+    asks_document_date,
     constraints_met,
+    definition_subject,
     is_date_line,
     terms,
 )
@@ -42,7 +43,7 @@ PREFIX = 6
 COMPOUND_HEAD = 4
 """Letters a word needs in front of a question word to count as its compound ("land|mines")."""
 FEATURES = ("dense", "lexical", "context", "history", "fits", "dense_gap", "lexical_gap",
-            "chunk_rank", "dateline", "length", "unknown_terms")
+            "chunk_rank", "dateline", "length", "unknown_terms", "first_mention")
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def score_sentences(
     extra = [t for t in dict.fromkeys(history_terms) if t not in question.terms]
     if not own:  # "Who said that?": the previous turn's words are all there is to match
         own, extra = extra, []
-    meta_question = about_document(question)
+    meta_question = asks_document_date(question)
     own_w, extra_w = Weighted.of(own, weight), Weighted.of(extra, weight)
     unknown = (sum(w for t, w in own_w.terms if not known(t)) / own_w.total
                if own_w.total else 0.0)
@@ -164,7 +165,10 @@ def score_sentences(
             float(meta_question and r.index < HEAD_SENTENCES and is_date_line(r.text)),
             min(len(r.text), 400) / 400,
             unknown,
+            0.0,
         ])
+    for i in _first_mentions(definition_subject(question), records):
+        rows[i][11] = 1.0
     best_dense = max(row[0] for row in rows)
     best_lex = max(row[1] for row in rows)
     out = []
@@ -176,6 +180,21 @@ def score_sentences(
                              features[1], scorer.score(features), bool(features[4]), features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
+
+
+def _first_mentions(subject: Sequence[str], records: Sequence[SentenceRecord]) -> list[int]:
+    """For "Who is X?": in each document, the earliest candidate that names X. A text
+    introduces a person or a thing where it first names it ("Spokesperson for the Foreign
+    Ministry Ayxan Hajizada"); later mentions say what X did ("..., Hajizada said")."""
+    if not subject:
+        return []
+    first: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if all(t in vocabulary(r.text).terms for t in subject):
+            j = first.get(r.source)
+            if j is None or r.index < records[j].index:
+                first[r.source] = i
+    return sorted(first.values())
 
 
 def choose(question: Question, candidates: Sequence[Candidate], max_citations: int,

@@ -155,6 +155,26 @@ class Question:
                    negated(text))
 
 
+_DEFINITION = re.compile(
+    r"^\s*(?:who|what)\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?([^?]{2,60}?)\s*\??\s*$",
+    re.I)
+
+
+_RELATION = re.compile(r"\b(?:of|in|for|on|at|to|by|with|from|about|that|who|which|when|did|"
+                       r"does|do|has|have|had)\b", re.I)
+
+
+def definition_subject(question: Question) -> tuple[str, ...]:
+    """The terms of X in "Who is X?" / "What is X?" (a question that asks what X is), or ()."""
+    match = _DEFINITION.match(question.text)
+    if match is None:
+        return ()
+    if _RELATION.search(match.group(1)):  # "What is the capital of France?": not what X is
+        return ()
+    subject = tuple(terms(match.group(1)))
+    return subject if 0 < len(subject) <= 4 else ()
+
+
 def answer_fits(question: Question, sentence: str) -> bool:
     """Whether ``sentence`` holds the kind of thing the question asks for."""
     if question.kind == "number":
@@ -230,9 +250,19 @@ _ABOUT_DOCUMENT = re.compile(
     r"document|page|item|news)\b", re.I)
 
 
+_ASKS_TIME = re.compile(r"\b(?:when|time|date|dated|timestamp|zone|day|year|hour)\b", re.I)
+
+
 def about_document(question: Question) -> bool:
     """A question about the document itself ("When was the article published?")."""
     return _ABOUT_DOCUMENT.search(question.text) is not None
+
+
+def asks_document_date(question: Question) -> bool:
+    """A question about when the document itself was written or posted: its dateline answers
+    ("Which agency published this report?" is about the document, not its date)."""
+    return about_document(question) and (
+        question.kind == "date" or _ASKS_TIME.search(question.text) is not None)
 
 
 def is_date_line(sentence: str) -> bool:
@@ -251,12 +281,14 @@ def negated(text: str) -> bool:
 
 
 def constraints_met(question: Question, sentence: str) -> bool:
-    """Numbers the question names ("in 2022", "the 282 victims") must be in the sentence, and a
+    """Numbers the question names in digits ("in 2022", "the 282 victims") must be in the
+    sentence (a number word may count the answer: "which two countries"), and a
     question that asks about what is not so ("which cities were not destroyed") needs a sentence
     that says no: without one, the sentence states the opposite of what is asked."""
     if question.negated and not negated(sentence):
         return False
-    return not question.numbers or question.numbers <= numbers(sentence)
+    named = {n for n in question.numbers if n[0].isdigit()}
+    return not named or named <= numbers(sentence)
 
 
 def highlight_span(question: Question, sentence: str) -> tuple[int, int] | None:

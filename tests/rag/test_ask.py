@@ -57,6 +57,24 @@ def test_follow_up_resolves_against_history(seed_engine: Engine) -> None:
     check_citations(follow)
 
 
+def test_who_is_cites_where_the_text_introduces_the_person(seed_engine: Engine) -> None:
+    """Three sentences name Hajizada; the one that says who he is comes first."""
+    a = seed_engine.ask("Who is Hajizada?")
+    assert not a.refused and len(a.citations) == 1
+    assert "Spokesperson for the Foreign Ministry Ayxan Hajizada" in a.citations[0].text
+    check_citations(a)
+
+
+def test_number_words_and_agency_questions(seed_engine: Engine) -> None:
+    """"Which two countries" counts the answer (no "two" needed in the sentence); a question
+    about who published "this report" is not answered with the dateline."""
+    two = seed_engine.ask("Which two countries' contingents belong to the Joint Monitoring "
+                          "Center?")
+    assert not two.refused and "Turkish and Russian contingents" in two.citations[0].text
+    agency = seed_engine.ask("Which news agency published this report?")
+    assert all(not c.text.startswith("date ") for c in agency.citations)
+
+
 def test_same_question_same_answer(seed_engine: Engine) -> None:
     q = "Who examined the landmines?"
     assert seed_engine.ask(q) == seed_engine.ask(q)

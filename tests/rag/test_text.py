@@ -2,7 +2,14 @@
 
 import pytest
 
-from rag.text import Question, constraints_met, content_terms, negated
+from rag.text import (
+    Question,
+    asks_document_date,
+    constraints_met,
+    content_terms,
+    definition_subject,
+    negated,
+)
 
 
 @pytest.mark.parametrize(("question", "expected"), [
@@ -39,3 +46,35 @@ def test_numbers_named_in_the_question_must_be_in_the_sentence() -> None:
     q = Question.parse("What happened to the 282 victims?")
     assert constraints_met(q, "282 people became victims.")
     assert not constraints_met(q, "Many people became victims.")
+
+
+def test_a_number_word_in_the_question_is_not_required_in_the_sentence() -> None:
+    """"Which two countries ..." counts the answer; "What is one of ..." picks from it."""
+    two = Question.parse("Which two countries' contingents belong to the monitoring center?")
+    assert constraints_met(two, "The Turkish and Russian contingents of the center saw them.")
+    one = Question.parse("What is one of the reasons given for the delay?")
+    assert constraints_met(one, "The delay was caused by a strike at the port.")
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("When was the article published?", True),
+    ("What time was this piece posted?", True),
+    ("Which time zone is the article's timestamp given in?", True),
+    ("Which news agency published this report?", False),
+    ("Who wrote this article?", False),
+    ("When did the war end?", False),
+])
+def test_only_a_question_about_the_documents_date_wants_its_dateline(question: str,
+                                                                     expected: bool) -> None:
+    assert asks_document_date(Question.parse(question)) is expected
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Who is Ayxan Hajizada?", ("ayxan", "hajizada")),
+    ("What is the Lachin road?", ("lachin", "road")),
+    ("What is the capital of France?", ()),
+    ("Who is the person that examined them?", ()),
+    ("How many victims were there?", ()),
+])
+def test_definition_subject(question: str, expected: tuple[str, ...]) -> None:
+    assert definition_subject(Question.parse(question)) == expected
