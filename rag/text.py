@@ -16,7 +16,8 @@ STOPWORDS = frozenset(
     these they this those through to too under until up very was we were what when where which
     while who whom whose why will with would you your yours yourself yourselves also according
     said says say tell told according exactly actually really please did does do whats what's
-    s t don doesn didn isn wasn weren aren per via us one
+    s t don doesn didn isn wasn weren aren per via us one happen happened happens happening
+    occur occurred occurs
     """.split()
 )
 

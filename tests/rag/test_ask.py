@@ -75,6 +75,13 @@ def test_number_words_and_agency_questions(seed_engine: Engine) -> None:
     assert all(not c.text.startswith("date ") for c in agency.citations)
 
 
+def test_what_happened_on_a_date(seed_engine: Engine) -> None:
+    """"happened" names no content: the date is what the sentence must hold."""
+    a = seed_engine.ask("What happened on October 5, 2022?")
+    assert not a.refused and "October 5, 2022" in a.citations[0].text
+    check_citations(a)
+
+
 def test_same_question_same_answer(seed_engine: Engine) -> None:
     q = "Who examined the landmines?"
     assert seed_engine.ask(q) == seed_engine.ask(q)
