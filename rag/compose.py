@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.text import Question, highlight_span
+from rag.answer_type import highlight_span
+from rag.text import Question
 from rag.types import Answer, Candidate, Citation
 
 

@@ -18,14 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from index.errors import ConfigError
+from rag.answer_type import answer_fits, is_date_line
 from rag.retrieve import SentenceRecord
 from rag.text import (
     Question,
-    answer_fits,
     asks_document_date,
     constraints_met,
     definition_subject,
-    is_date_line,
     terms,
 )
 from rag.types import Candidate

@@ -27,26 +27,24 @@ PRONOUNS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
-_NUMBER_WORDS = frozenset(
+NUMBER_WORDS = frozenset(
     """
     zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
     hundred hundreds thousand thousands million millions billion billions dozen dozens
     """.split()
 )
-_MONTHS = (
+MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _DATE = re.compile(
-    r"\b(?:" + "|".join(_MONTHS) + r")\b|\b(?:1[0-9]|20)\d\d\b|\b\d{1,2}:\d\d\b|"
+    r"\b(?:" + "|".join(MONTHS) + r")\b|\b(?:1[0-9]|20)\d\d\b|\b\d{1,2}:\d\d\b|"
     r"\b\d{4}-\d\d-\d\d\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"yesterday|today|tomorrow|century|decade|decades)\b",
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-
-_SINCE_WHEN = re.compile(r"\bsince when\b", re.I)
 
 # question forms: (pattern, answer type)
 _FORMS = (
@@ -59,6 +57,38 @@ _FORMS = (
     (re.compile(r"\bwhere\b", re.I), "where"),
     (re.compile(r"\bwhy\b", re.I), "why"),
 )
+
+
+_INTERROGATIVE = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+_LEADS = frozenset(
+    "in on at of for by to from with within into during after before since until about against "
+    "and or but so then according".split())
+"""Words after which an interrogative asks ("in which year", "since when"); after another word
+it starts a clause ("the arena where they played", "what should I do when ...")."""
+
+
+def _asking(text: str) -> re.Match[str] | None:
+    """The first interrogative word that asks the question."""
+    for m in _INTERROGATIVE.finditer(text):
+        before = text[: m.start()].rstrip()
+        previous = words(before)[-1:] if before and before[-1].isalnum() else []
+        if not previous or previous[0].lower() in _LEADS:
+            return m
+    return None
+
+
+def question_kind(text: str) -> str:
+    """The answer type, read from the interrogative word that asks and the words with it ("how
+    many", "what year", "since when"): in "What should I do when the light turns red?" the
+    question is "what", and "when" only starts a clause."""
+    first = _asking(text)
+    for pattern, kind in _FORMS:
+        for m in pattern.finditer(text):
+            if first is None or m.start() <= first.start() < m.end():
+                return kind
+    return "other"
 
 
 @lru_cache(maxsize=65536)
@@ -100,7 +130,7 @@ def terms(text: str) -> list[str]:
 
 def numbers(text: str) -> set[str]:
     found = {m.group(0).replace(",", "") for m in _DIGITS.finditer(text)}
-    return found | {w.lower() for w in words(text) if w.lower() in _NUMBER_WORDS}
+    return found | {w.lower() for w in words(text) if w.lower() in NUMBER_WORDS}
 
 
 def has_date(text: str) -> bool:
@@ -148,7 +178,7 @@ class Question:
 
     @classmethod
     def parse(cls, text: str) -> Question:
-        kind = next((k for pattern, k in _FORMS if pattern.search(text)), "other")
+        kind = question_kind(text)
         lowered = [w.lower() for w in words(text)]
         own = content_terms(text)
         anaphoric = any(w in PRONOUNS for w in lowered) or len(own) <= 1
@@ -176,74 +206,6 @@ def definition_subject(question: Question) -> tuple[str, ...]:
     return subject if 0 < len(subject) <= 4 else ()
 
 
-def answer_fits(question: Question, sentence: str) -> bool:
-    """Whether ``sentence`` holds the kind of thing the question asks for."""
-    if question.kind == "number":
-        return answer_quantity(question, sentence) is not None
-    if question.kind == "date":
-        if _SINCE_WHEN.search(question.text) and re.search(r"\bsince\b", sentence, re.I):
-            return True
-        return answer_date(question, sentence) is not None
-    if _NAME_OF.search(question.text):
-        return bool(capitalized(sentence) - {w.lower() for w in words(question.text)})
-    return True
-
-
-_TIME_UNITS = frozenset(
-    "second seconds minute minutes hour hours day days week weeks month months year years "
-    "decade decades century centuries".split())
-_QUANTITY = re.compile(
-    r"\b\d+(?:[.,]\d+)*(?:-(\w+))?(?:\s+([^\W\d_]+))?|\b(" + "|".join(_NUMBER_WORDS)
-    + r")\b(?:\s+(?:of\s+)?([^\W\d_]+))?", re.I)
-_HOW_MANY_WHAT = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
-_DURATION_Q = re.compile(r"\bhow (?:long|old|often)\b", re.I)
-_STRICT_DURATION_Q = re.compile(
-    r"\bhow long (?:has|have|had|did|does|do|will|was|were|would|is it since)\b", re.I)
-_MEASURES = frozenset(
-    "square km kilometers kilometres miles meters metres percent per cent dollars euros tons "
-    "tonnes kg kilograms hectares acres feet inches degrees".split())
-_MEASURE_Q = re.compile(r"\bhow (?:big|large|far|much|wide|deep|high|tall)\b|\b(?:area|size|"
-                        r"distance|percentage|share|cost|price)\b", re.I)
-_NAME_OF = re.compile(r"\bname\b", re.I)
-
-
-def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None:
-    """Span of the first count or amount in ``sentence`` that could answer a number question:
-    not a date or a time, not a number the question already names, and a duration ("44-day")
-    only when the question asks how long, or how many days/years."""
-    dates = [m.span() for m in _date_spans(sentence)]
-    asked_unit = _HOW_MANY_WHAT.search(question.text)
-    strict_time = bool(_STRICT_DURATION_Q.search(question.text)) or (
-        asked_unit is not None and asked_unit.group(1).lower() in _TIME_UNITS)
-    wants_time = strict_time or bool(_DURATION_Q.search(question.text))
-    wants_measure = bool(_MEASURE_Q.search(question.text)) or (
-        asked_unit is not None and asked_unit.group(1).lower() in _MEASURES)
-    for m in _QUANTITY.finditer(sentence):
-        if any(a <= m.start() < b for a, b in dates):
-            continue
-        value = (m.group(0).split("-")[0].split()[0]).replace(",", "").lower()
-        if value in question.numbers:
-            continue
-        unit = (m.group(1) or m.group(2) or m.group(4) or "").lower()
-        if (unit in _TIME_UNITS) != wants_time and (unit in _TIME_UNITS or strict_time
-                                                     or not wants_time):
-            continue
-        if unit in _MEASURES and not wants_measure:
-            continue
-        end = m.start() + len(m.group(0).split()[0])
-        return m.start(), end
-    return None
-
-
-def answer_date(question: Question, sentence: str) -> tuple[int, int] | None:
-    """Span of the first date or time in ``sentence`` that the question does not already name."""
-    asked = question.text.lower()
-    spans = [m for m in _date_spans(sentence) if m.group(0).lower() not in asked]
-    if re.search(r"\bwhat time\b", asked):
-        spans.sort(key=lambda m: ":" not in m.group(0))
-    return spans[0].span() if spans else None
-
-
 _ABOUT_DOCUMENT = re.compile(
     r"\b(?:article|piece|story|report|post|document|page|item|news)\b.*\b(?:published|posted|"
     r"written|dated|updated|released|time|date|timestamp|day)\b|\b(?:published|posted|written|"
@@ -266,11 +228,6 @@ def asks_document_date(question: Question) -> bool:
         question.kind == "date" or _ASKS_TIME.search(question.text) is not None)
 
 
-def is_date_line(sentence: str) -> bool:
-    """A short line that is mostly a date or time (a dateline, a timestamp)."""
-    return len(sentence) <= 120 and len(_date_spans(sentence)) >= 1 and len(terms(sentence)) <= 12
-
-
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|none|cannot|without|unable|impossible|fail|fails|failed|"
     r"lack|lacks|lacked|absent|except)\b|n't\b|\bnon-", re.I)
@@ -288,27 +245,16 @@ def constraints_met(question: Question, sentence: str) -> bool:
     that says no: without one, the sentence states the opposite of what is asked."""
     if question.negated and not negated(sentence):
         return False
-    named = {n for n in question.numbers if n[0].isdigit()}
+    named = {n for n in question.numbers if n[0].isdigit()} - _name_numbers(question.text)
     return not named or named <= numbers(sentence)
 
 
-def highlight_span(question: Question, sentence: str) -> tuple[int, int] | None:
-    """Offsets in ``sentence`` of the phrase that answers a number or date question."""
-    if question.kind == "number":
-        return answer_quantity(question, sentence)
-    if question.kind == "date":
-        return answer_date(question, sentence)
-    return None
+_NAMED_NUMBER = re.compile(r"\b([A-Z][\w-]*) (\d+)\b")
 
 
-_MONTH = "(?:" + "|".join(_MONTHS) + r")\.?"
-_DATE_SPAN = re.compile(
-    r"\b(?:" + _MONTH + r" \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?|\d{1,2}(?:st|nd|rd|th)? "
-    + _MONTH + r"(?:,? \d{4})?|" + _MONTH + r",? \d{4}|\d{4}-\d\d-\d\d|\d{1,2}:\d\d(?::\d\d)?"
-    r"|(?:1[0-9]|20)\d\d|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"yesterday|today|tomorrow)|" + _MONTH + r")(?![\w-])", re.I)
-
-
-@lru_cache(maxsize=16384)
-def _date_spans(text: str) -> tuple[re.Match[str], ...]:
-    return tuple(_DATE_SPAN.finditer(text))
+def _name_numbers(text: str) -> set[str]:
+    """Numbers that are part of a name ("Aquafil 300", "Apollo 11"): a sentence may call the
+    thing "it", so they are matched as words, not required."""
+    return {m.group(2) for m in _NAMED_NUMBER.finditer(text)
+            if m.group(1).lower() not in STOPWORDS
+            and m.group(1).lower().rstrip(".") not in MONTHS}

@@ -9,6 +9,7 @@ from rag.text import (
     content_terms,
     definition_subject,
     negated,
+    question_kind,
 )
 
 
@@ -78,3 +79,23 @@ def test_only_a_question_about_the_documents_date_wants_its_dateline(question: s
 ])
 def test_definition_subject(question: str, expected: tuple[str, ...]) -> None:
     assert definition_subject(Question.parse(question)) == expected
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What should I do when the light turns red?", "other"),
+    ("Who was president when the war began?", "who"),
+    ("The arena where the team played can seat how many people?", "number"),
+    ("According to Hajizada, when did Armenia deny it?", "date"),
+    ("In which year did the factory open?", "date"),
+    ("Since when?", "date"),
+    ("What is the name of the commander?", "who"),
+])
+def test_the_asking_interrogative_sets_the_answer_type(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_a_number_in_a_name_is_not_required() -> None:
+    q = Question.parse("Which product did the Aquafil 300 replace?")
+    assert constraints_met(q, "It replaced the Aquafil 200 in 2019.")
+    assert not constraints_met(Question.parse("What happened to the 282 victims?"),
+                               "Many people became victims.")
