@@ -290,7 +290,8 @@ def _owner(source: str, root: str, run: _Run) -> str | None:
     """The other folder whose document is named ``source`` (same file name, different folder
     outside the working folder), or None when the name is free or this folder's own."""
     known = run.gen.live.get(source)
-    if known is not None and known.root and known.root != root:
+    if (known is not None and known.root and known.root != root
+            and (Path(known.root) / source).exists()):  # a folder moved away frees its names
         return known.root
     claimed = run.roots.setdefault(source, root)
     return claimed if claimed != root else None

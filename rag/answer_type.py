@@ -34,9 +34,12 @@ def answer_fits(question: Question, sentence: str) -> bool:
 _TIME_UNITS = frozenset(
     "second seconds minute minutes hour hours day days week weeks month months year years "
     "decade decades century centuries".split())
+_NUMBER_WORD = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _QUANTITY = re.compile(
-    r"\b\d+(?:[.,]\d+)*(?:-(\w+))?(?:\s+([^\W\d_]+))?|\b(" + "|".join(NUMBER_WORDS)
-    + r")\b(?:-(\w+)|(?:\s+(?:of\s+)?([^\W\d_]+)))?", re.I)
+    r"\b\d+(?:[.,]\d+)*(?:-(\w+))?(?:\s+([^\W\d_]+))?|\b(" + _NUMBER_WORD + "(?:-"
+    + _NUMBER_WORD + r")*)\b(?:-(\w+)|(?:\s+(?:of\s+)?([^\W\d_]+)))?", re.I)
+"""A count or amount and the word after it (its unit): "282 Azerbaijanis", "44-day",
+"twenty-five years", "two-year"."""
 _HOW_MANY_WHAT = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 _DURATION_Q = re.compile(r"\bhow (?:long|old|often)\b", re.I)
 _STRICT_DURATION_Q = re.compile(
@@ -80,19 +83,30 @@ def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None
     return None
 
 
-_MONEY_Q = re.compile(r"\b(?:cost|costs|price|prices|priced|pay|paid|spend|spent|worth|fee|"
-                      r"fees|charge|charged)\b", re.I)
+_MONEY_Q = re.compile(
+    r"\bhow much\b.*\b(?:cost|costs|price|priced|pay|paid|spend|spent|worth|fee|charge|"
+    r"charged)\b|\bwhat (?:is|was|are|were) the (?:price|cost|fee)s?\b", re.I)
+"""A question that asks for an amount of money ("How much does it cost?"), not a count of
+things ("How many people were charged?")."""
 _CURRENCIES = frozenset(
     "dollar dollars euro euros pound pounds yen cent cents krone kroner kronor franc francs "
     "rupee rupees ruble rubles rouble roubles manat dram yuan usd eur gbp".split())
 
 
+_SIGNS = ("$", "€", "£", "¥", "₼")
+
+
 def _is_money(sentence: str, m: re.Match[str]) -> bool:
-    """A currency sign just before the amount, or a currency word within three words after."""
-    if sentence[max(0, m.start() - 1) : m.start()] in ("$", "€", "£", "¥", "₼"):
+    """A currency sign or word next to the amount ("$49", "49 €", "USD 40"), or a currency
+    word within three words after it ("2,500,000 US dollars", "1.5 million Swedish kronor")."""
+    end = m.start() + len(m.group(0).split()[0])
+    before, after = sentence[: m.start()].rstrip(), sentence[end:].lstrip()
+    if before.endswith(_SIGNS) or after.startswith(_SIGNS):
         return True
-    after = [w.lower() for w in words(sentence[m.start() :])[:4]]
-    return any(w in _CURRENCIES for w in after)
+    previous = words(before)[-1:]
+    following = [w.lower() for w in words(after)[:3]]
+    return (bool(previous) and previous[0].lower() in _CURRENCIES) or any(
+        w in _CURRENCIES for w in following)
 
 
 def answer_date(question: Question, sentence: str) -> tuple[int, int] | None:

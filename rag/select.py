@@ -182,8 +182,8 @@ def score_sentences(
 
 
 def _first_mentions(subject: Sequence[str], records: Sequence[SentenceRecord]) -> list[int]:
-    """For "Who is X?": in each document, the earliest candidate that names X. A text
-    introduces a person or a thing where it first names it ("Spokesperson for the Foreign
+    """For "Who is X?" / "What is X?": in each document, the earliest candidate that names X.
+    A text introduces a person or a thing where it first names it ("Spokesperson for the Foreign
     Ministry Ayxan Hajizada"); later mentions say what X did ("..., Hajizada said")."""
     if not subject:
         return []

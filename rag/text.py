@@ -69,24 +69,28 @@ _LEADS = frozenset(
 it starts a clause ("the arena where they played", "what should I do when ...")."""
 
 
-def _asking(text: str) -> re.Match[str] | None:
-    """The first interrogative word that asks the question."""
+def _asking(text: str) -> list[re.Match[str]]:
+    """The interrogative words that ask the question, in order."""
+    out = []
     for m in _INTERROGATIVE.finditer(text):
         before = text[: m.start()].rstrip()
         previous = words(before)[-1:] if before and before[-1].isalnum() else []
         if not previous or previous[0].lower() in _LEADS:
-            return m
-    return None
+            out.append(m)
+    return out
 
 
 def question_kind(text: str) -> str:
     """The answer type, read from the interrogative word that asks and the words with it ("how
     many", "what year", "since when"): in "What should I do when the light turns red?" the
     question is "what", and "when" only starts a clause."""
-    first = _asking(text)
-    for pattern, kind in _FORMS:
-        for m in pattern.finditer(text):
-            if first is None or m.start() <= first.start() < m.end():
+    forms = [(m, kind) for pattern, kind in _FORMS for m in pattern.finditer(text)]
+    asking = _asking(text)
+    if not asking:
+        return forms[0][1] if forms else "other"
+    for word in asking:  # "Which is larger, and by how much?": the first one with a form
+        for m, kind in forms:
+            if m.start() <= word.start() < m.end():
                 return kind
     return "other"
 
@@ -257,4 +261,8 @@ def _name_numbers(text: str) -> set[str]:
     thing "it", so they are matched as words, not required."""
     return {m.group(2) for m in _NAMED_NUMBER.finditer(text)
             if m.group(1).lower() not in STOPWORDS
-            and m.group(1).lower().rstrip(".") not in MONTHS}
+            and m.group(1).lower().rstrip(".") not in MONTHS and not _YEAR.fullmatch(m.group(2))}
+
+
+_YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
+"""A year is never part of a name here: "the Kobe 1995 earthquake" needs a sentence about 1995."""

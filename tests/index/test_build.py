@@ -242,3 +242,17 @@ def test_same_file_name_in_two_outside_folders_is_skipped_not_replaced(
     both = indexer.build([one, two], "both")
     assert both.indexed == 1 and [path for path, _ in both.skipped] == ["notes.txt"]
     assert Store(indexer.client, "both").doc_text("notes.txt") == "The bridge opened in 1987.\n"
+
+
+def test_a_folder_moved_away_frees_its_names(indexer: Indexer, tmp_path: Path) -> None:
+    """Once the folder a document came from is gone, another folder's file of that name is
+    indexed (the skip above protects only documents whose file still exists)."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    (one / "notes.txt").write_text("The bridge opened in 1987.\n")
+    indexer.build([one], "docs")
+    one.rename(two)
+    (two / "notes.txt").write_text("The ferry leaves at noon.\n")
+    report = indexer.build([two], "docs")
+    assert report.indexed == 1 and not report.skipped
+    assert Store(indexer.client, "docs").doc_text("notes.txt") == "The ferry leaves at noon.\n"

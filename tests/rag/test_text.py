@@ -89,6 +89,7 @@ def test_definition_subject(question: str, expected: tuple[str, ...]) -> None:
     ("In which year did the factory open?", "date"),
     ("Since when?", "date"),
     ("What is the name of the commander?", "who"),
+    ("Which is larger, and by how much?", "number"),
 ])
 def test_the_asking_interrogative_sets_the_answer_type(question: str, kind: str) -> None:
     assert question_kind(question) == kind
@@ -99,3 +100,5 @@ def test_a_number_in_a_name_is_not_required() -> None:
     assert constraints_met(q, "It replaced the Aquafil 200 in 2019.")
     assert not constraints_met(Question.parse("What happened to the 282 victims?"),
                                "Many people became victims.")
+    kobe = Question.parse("How many died in the Kobe 1995 earthquake?")
+    assert not constraints_met(kobe, "In 2004 many people died.")
