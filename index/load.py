@@ -44,14 +44,10 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
                     yield Path(dirpath) / name, path
 
 
-def source_name(file: Path, root: Path, base: Path) -> str:
-    """The stable name of a file: relative to ``base`` (the working folder) when inside it,
-    else relative to the indexed ``root``."""
-    return _relative(file.resolve(), (base.resolve(), root.resolve()), file.name)[0]
-
-
 class SourceNames:
-    """:func:`source_name` for the many files of a run: each anchor is resolved once."""
+    """The stable name of each file of a run: relative to ``base`` (the working folder) when
+    inside it, else relative to the indexed folder it was found in; each folder is resolved
+    once."""
 
     def __init__(self, base: Path) -> None:
         self.base = base.resolve()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.text import MONTHS, NUMBER_WORDS, Question, capitalized, terms, words
+from rag.text import MONTHS, NUMBER_WORDS, YEAR, Question, capitalized, terms, words
 
 _SINCE_WHEN = re.compile(r"\bsince when\b", re.I)
 
@@ -67,7 +67,8 @@ def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None
     for m in _QUANTITY.finditer(sentence):
         if any(a <= m.start() < b for a, b in dates):
             continue
-        if wants_money and not _is_money(sentence, m):
+        end = m.start() + len(m.group(0).split()[0])  # the amount's first word ("2,000", "44-day")
+        if wants_money and not _is_money(sentence, m.start(), end):
             continue
         value = (m.group(0).split("-")[0].split()[0]).replace(",", "").lower()
         if value in question.numbers:
@@ -78,7 +79,6 @@ def answer_quantity(question: Question, sentence: str) -> tuple[int, int] | None
             continue
         if unit in _MEASURES and not wants_measure:
             continue
-        end = m.start() + len(m.group(0).split()[0])
         return m.start(), end
     return None
 
@@ -96,11 +96,10 @@ _CURRENCIES = frozenset(
 _SIGNS = ("$", "€", "£", "¥", "₼")
 
 
-def _is_money(sentence: str, m: re.Match[str]) -> bool:
+def _is_money(sentence: str, start: int, end: int) -> bool:
     """A currency sign or word next to the amount ("$49", "49 €", "USD 40"), or a currency
     word within three words after it ("2,500,000 US dollars", "1.5 million Swedish kronor")."""
-    end = m.start() + len(m.group(0).split()[0])
-    before, after = sentence[: m.start()].rstrip(), sentence[end:].lstrip()
+    before, after = sentence[:start].rstrip(), sentence[end:].lstrip()
     if before.endswith(_SIGNS) or after.startswith(_SIGNS):
         return True
     previous = words(before)[-1:]
@@ -136,7 +135,7 @@ _MONTH = "(?:" + "|".join(MONTHS) + r")\.?"
 _DATE_SPAN = re.compile(
     r"\b(?:" + _MONTH + r" \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?|\d{1,2}(?:st|nd|rd|th)? "
     + _MONTH + r"(?:,? \d{4})?|" + _MONTH + r",? \d{4}|\d{4}-\d\d-\d\d|\d{1,2}:\d\d(?::\d\d)?"
-    r"|(?:1[0-9]|20)\d\d|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"|" + YEAR + r"|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"yesterday|today|tomorrow)|" + _MONTH + r")(?![\w-])", re.I)
 
 

@@ -38,8 +38,10 @@ MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
+YEAR = r"(?:1[0-9]|20)\d\d"
+"""A year from 1000 to 2099, as a pattern."""
 _DATE = re.compile(
-    r"\b(?:" + "|".join(MONTHS) + r")\b|\b(?:1[0-9]|20)\d\d\b|\b\d{1,2}:\d\d\b|"
+    r"\b(?:" + "|".join(MONTHS) + r")\b|\b" + YEAR + r"\b|\b\d{1,2}:\d\d\b|"
     r"\b\d{4}-\d\d-\d\d\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"yesterday|today|tomorrow|century|decade|decades)\b",
     re.IGNORECASE,
@@ -264,5 +266,5 @@ def _name_numbers(text: str) -> set[str]:
             and m.group(1).lower().rstrip(".") not in MONTHS and not _YEAR.fullmatch(m.group(2))}
 
 
-_YEAR = re.compile(r"(?:1[0-9]|20)\d\d")
+_YEAR = re.compile(YEAR)
 """A year is never part of a name here: "the Kobe 1995 earthquake" needs a sentence about 1995."""
