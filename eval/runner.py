@@ -59,6 +59,8 @@ class CaseResult:
     """Citations whose text equals the source document's slice at their offsets."""
     chunks: tuple[Span, ...] = ()
     """The baseline's retrieved chunks (its citations are their sentences)."""
+    follow_up: bool = False
+    """The question came with earlier turns (``history``)."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,11 @@ class Runner:
     """Runs datasets; ``work`` holds the corpora files (and the baseline's Chroma folder)."""
 
     def __init__(self, engine: Engine, embedder: CachingEmbedder, work: Path, prefix: str,
-                 baseline: LangChainBaseline | None, progress: bool = True) -> None:
+                 baseline: LangChainBaseline | None, progress: bool = True,
+                 rules: Engine | None = None) -> None:
         self.engine = engine
+        self.rules = rules
+        """The hand-rule answerer the reader replaced, run beside it (system ``rules``)."""
         self.embedder = embedder
         self.work = work
         self.prefix = prefix
@@ -146,6 +151,9 @@ class Runner:
         with one_thread():
             for case in self._bar(dataset.cases, dataset.name, "question"):
                 results.append(self.ask_ours(dataset.name, case, documents[case.corpus]))
+                if self.rules is not None:
+                    results.append(self.ask_ours(dataset.name, case, documents[case.corpus],
+                                                 self.rules, "rules"))
                 if self.baseline is not None:
                     results.append(self.ask_baseline(dataset.name, case,
                                                      documents[case.corpus]))
@@ -182,20 +190,24 @@ class Runner:
         for source, text in corpus.documents.items():
             path = folder / source
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="")
+            if source in corpus.originals:
+                shutil.copyfile(corpus.originals[source], path)
+            else:
+                path.write_text(text, encoding="utf-8", newline="")
         return folder
 
-    def ask_ours(self, dataset: str, case: Case, docs: dict[str, str]) -> CaseResult:
+    def ask_ours(self, dataset: str, case: Case, docs: dict[str, str],
+                 engine: Engine | None = None, system: str = "ours") -> CaseResult:
         started = time.perf_counter()
         try:
-            answer: Answer | None = self.engine.ask(case.question, list(case.history),
-                                                    self.collection(case.corpus))
+            answer: Answer | None = (engine or self.engine).ask(
+                case.question, list(case.history), self.collection(case.corpus))
             error = ""
         except RagError as exc:
             answer, error = None, f"error: {exc}"
         seconds = time.perf_counter() - started
         if answer is None:
-            return _result(dataset, "ours", case, docs, True, None, error, error, (), (), seconds)
+            return _result(dataset, system, case, docs, True, None, error, error, (), (), seconds)
         cited = tuple((c.source, c.start, c.end, c.text) for c in answer.citations)
         plain = _MARKER.sub("", answer.text).replace("**", "").strip()
         short = plain
@@ -203,7 +215,7 @@ class Runner:
             lo, hi = answer.citations[0].highlight
             short = answer.citations[0].text[lo:hi]
         ranked = tuple((c.source, c.start, c.end) for c in answer.candidates[:TOP_K])
-        return _result(dataset, "ours", case, docs, answer.refused, answer.score,
+        return _result(dataset, system, case, docs, answer.refused, answer.score,
                        "" if answer.refused else plain, "" if answer.refused else short,
                        cited, ranked, seconds)
 
@@ -231,4 +243,4 @@ def _result(dataset: str, system: str, case: Case, docs: dict[str, str], refused
     gold_text = tuple(docs[s][a:b] for s, a, b in case.evidence if s in docs)
     return CaseResult(dataset, system, case.id, case.question, case.answerable, refused,
                       score, answer, short, cited, ranked, case.evidence, gold_text,
-                      case.answers, seconds, ok)
+                      case.answers, seconds, ok, follow_up=bool(case.history))

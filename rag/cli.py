@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure citation accuracy")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options of the eval (see rag eval -h)")
 
+    p = sub.add_parser("train", help="rebuild the reader model from the shared QA data")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options (see rag train -h)")
+
     sub.add_parser("collections", help="list the indexed collections")
     return parser
 
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["eval"]:
             # eval parses its own options (argparse's REMAINDER drops options that come first)
             return _eval(argv[1:])
+        if argv[:1] == ["train"]:
+            from rag.training.run import main as train_main
+
+            return train_main(argv[1:])
         return _run(_parser().parse_args(argv))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -18,9 +18,19 @@ from index.build import Indexer, IndexReport
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
+from rag import rules
 from rag.compose import compose
+from rag.reader import MODEL_DIR, Passage, Reader, get_reader, title_of
 from rag.retrieve import CorpusView, Retriever, documents_of
-from rag.select import HEAD_SENTENCES, Scorer, choose, score_sentences
+from rag.select import (
+    HEAD_SENTENCES,
+    READER_ONLY,
+    Scorer,
+    choose,
+    head_of,
+    read_candidates,
+    score_sentences,
+)
 from rag.settings import Settings
 from rag.text import Question, about_document, terms
 from rag.types import Answer, Candidate
@@ -31,6 +41,8 @@ if TYPE_CHECKING:
 History = list[tuple[str, str]]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKERS = re.compile(r"\[\d+\]|\*\*")
+FOLLOW_UP_WORDS = 30
+"""Words of the previous answer the reader reads beside a follow-up question."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,8 @@ class _Query:
     history_terms: tuple[str, ...]
     vector: Vectors
     collection: str
+    reading: str
+    """What the reader reads as the question: for a follow-up, with the previous turn."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +74,12 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
         self.scorer = Scorer.load()
+        self.reader: Reader | None = (get_reader(self.settings.reader_path or MODEL_DIR)
+                                      if self.settings.reader else None)
+        default = self.reader.config.threshold if self.reader else rules.refuse_below()
+        self.head = head_of(self.reader.config) if self.reader else READER_ONLY
         self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
-                             else self.scorer.refuse_below)
+                             else default)
         self.generator: GenerativeAnswerer | None = None
         """The chat model's answerer, when ``settings.answerer`` names one (not extractive)."""
         if self.settings.answerer.strip().lower() != "extractive":
@@ -148,28 +166,57 @@ class Engine:
         text: str = request["text"]
         question = Question.parse(text)
         history_text = ""
+        reading = text
         turns: History = request["history"]
         if turns and question.anaphoric:
             last_q, last_a = turns[-1]
-            history_text = f"{last_q} {_MARKERS.sub('', last_a)}"
+            last_a = _MARKERS.sub("", last_a)
+            history_text = f"{last_q} {last_a}"
+            reading = f"{text} ({last_q} {' '.join(last_a.split()[:FOLLOW_UP_WORDS])})"
         query_text = f"{text} {history_text}".strip()
         vector = self.embedder.embed([query_text])[0]
-        return _Query(text, question, tuple(terms(history_text)), vector, request["collection"])
+        return _Query(text, question, tuple(terms(history_text)), vector, request["collection"],
+                      reading)
 
-    def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:
+    def first_stage(self, question: str, history: History,
+                    collection: str) -> tuple[_Query, list[Candidate], list[Passage]]:
+        """The retrieved sentences ranked by the first-stage score, with what the reader would
+        read for each (for calibration and ablations)."""
+        retriever = self.retriever(collection)
+        query = self._prepare({"text": question, "history": history, "collection": collection})
+        first, passages, _ = self._first(query, retriever, retriever.view())
+        return query, first, passages
+
+    def _first(self, query: _Query, retriever: Retriever,
+               view: CorpusView) -> tuple[list[Candidate], list[Passage], CorpusView]:
         query_terms = list(query.question.terms) + list(query.history_terms)
         near = retriever.nearest(view, query.vector, self.settings.top_sentences)
         hits = retriever.chunks(view, query.vector, query_terms, self.settings.top_chunks)
         heads = HEAD_SENTENCES if about_document(query.question) else 0
         records = retriever.sentences(view, hits, query.vector, near, heads)
-        candidates = score_sentences(query.question, query.history_terms, records,
-                                     view.weight, self.scorer, view.idf.__contains__)
+        first = score_sentences(query.question, query.history_terms, records,
+                                view.weight, self.scorer, view.idf.__contains__)
+        prev = {r.id: r.prev for r in records}
+        return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first], view
+
+    def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:
+        first, passages, view = self._first(query, retriever, view)
+        if self.reader is None:
+            return _Scored(query, tuple(first), view)
+        top = passages[:self.reader.config.candidates]
+        probs = self.reader.probabilities(query.reading, top)
+        candidates = read_candidates(first, probs.tolist(), self.reader.config.require_fit,
+                                     self.head)
         return _Scored(query, tuple(candidates), view)
 
     def _answer(self, scored: _Scored) -> Answer:
         query = scored.query
-        chosen = choose(query.question, scored.candidates, self.settings.max_citations,
-                        scored.view.weight)
+        if self.reader is None:
+            chosen = rules.choose_by_rules(query.question, scored.candidates,
+                                           self.settings.max_citations, scored.view.weight)
+        else:
+            chosen = choose(scored.candidates, self.settings.max_citations,
+                            self.reader.config.second)
         return compose(query.text, query.question, query.collection, chosen,
                        scored.candidates, self.refuse_below)
 

@@ -12,13 +12,15 @@ calibrated on data by ``python -m rag.calibrate``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from index.errors import ConfigError
 from rag.answer_type import answer_fits, is_date_line
+from rag.reader import SCORING_FILE, ReaderConfig
 from rag.retrieve import SentenceRecord
 from rag.text import (
     Question,
@@ -29,12 +31,6 @@ from rag.text import (
 )
 from rag.types import Candidate
 
-EXTRA_MARGIN = 0.02
-EXTRA_GAIN = 0.5
-BRIDGE_MARGIN = 0.15
-BRIDGE_GAIN = 0.3
-"""A sentence from another document joins when it holds question words the chosen ones lack
-(a second hop: "the director of the film that ..."), even a little further down the ranking."""
 HEAD_SENTENCES = 3
 """Sentences at the top of a document that may be its dateline."""
 PREFIX = 6
@@ -51,7 +47,6 @@ class Scorer:
 
     weights: tuple[float, ...]
     bias: float
-    refuse_below: float
 
     @classmethod
     def load(cls, path: Path | None = None) -> Scorer:
@@ -59,14 +54,12 @@ class Scorer:
         if tuple(data["features"]) != FEATURES:
             raise ConfigError(f"{path or SCORING_FILE} names other features than {FEATURES}: "
                               "fix its feature list and weights")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]),
-                   float(data["refuse_below"]))
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))
 
     def score(self, features: Sequence[float]) -> float:
         return self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True))
 
 
-SCORING_FILE = Path(__file__).with_name("scoring.json")
 
 
 @dataclass(frozen=True)
@@ -196,23 +189,65 @@ def _first_mentions(subject: Sequence[str], records: Sequence[SentenceRecord]) -
     return sorted(first.values())
 
 
-def choose(question: Question, candidates: Sequence[Candidate], max_citations: int,
-           weight: Callable[[str], float]) -> list[Candidate]:
-    """The best fitting sentence, plus others only when close in score and adding new words."""
-    fitting = [c for c in candidates if c.fits]
-    if not fitting:
+HEAD_FEATURES = ("reader", "dense", "lexical", "context", "fits", "dense_gap", "lexical_gap",
+                 "chunk_rank", "length", "unknown_terms")
+"""What the reader's small head reads: the reader's logit and first-stage features."""
+
+
+def head_row(candidate: Candidate, probability: float) -> list[float]:
+    """The head's inputs for one read candidate, in :data:`HEAD_FEATURES` order."""
+    p = min(max(float(probability), 1e-6), 1 - 1e-6)
+    named = dict(zip(FEATURES, candidate.features, strict=True))
+    return [math.log(p / (1 - p)), *(named[f] for f in HEAD_FEATURES[1:])]
+
+
+@dataclass(frozen=True)
+class Head:
+    """Logistic regression over :func:`head_row`: the probability that a sentence answers.
+    Fitted on validation articles by ``python -m rag.calibrate``."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, row: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, row, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+READER_ONLY = Head((1.0,) + (0.0,) * (len(HEAD_FEATURES) - 1), 0.0)
+"""A head that passes the reader's probability through unchanged."""
+
+
+def head_of(config: ReaderConfig) -> Head:
+    if not config.head:
+        return READER_ONLY
+    if len(config.head) != len(HEAD_FEATURES) + 1:
+        raise ConfigError(f"{SCORING_FILE}: the reader's head needs {len(HEAD_FEATURES)} weights "
+                          f"({', '.join(HEAD_FEATURES)}) and a bias: rerun python -m rag.calibrate")
+    return Head(config.head[:-1], config.head[-1])
+
+
+def read_candidates(first: Sequence[Candidate], probabilities: Sequence[float],
+                    require_fit: bool, head: Head = READER_ONLY) -> list[Candidate]:
+    """The candidates the reader read, scored by the head over its probability and their
+    first-stage features, best first, then the unread ones (score 0). With ``require_fit``, a
+    sentence without the kind of thing asked for (a number for "how many", a date for "when")
+    scores 0."""
+    read = [replace(c, score=round(head.probability(head_row(c, p)), 6)
+                    if c.fits or not require_fit else 0.0)
+            for c, p in zip(first, probabilities, strict=False)]
+    read.sort(key=lambda c: (-c.score, c.source, c.index))
+    return read + [replace(c, score=0.0) for c in first[len(read):]]
+
+
+def choose(candidates: Sequence[Candidate], max_citations: int, second: float) -> list[Candidate]:
+    """The reader's best sentence, plus the next ones while the reader also gives them at least
+    ``second`` (a second hop, or an answer that spans two sentences)."""
+    if not candidates:
         return []
-    chosen = [fitting[0]]
-    covered = set(vocabulary(fitting[0].text).terms)
-    for c in fitting[1:]:
-        if len(chosen) >= max_citations or c.score < chosen[0].score - BRIDGE_MARGIN:
+    chosen = [candidates[0]]
+    for c in candidates[1:max_citations]:
+        if c.score < second:
             break
-        missing = [t for t in question.terms if t not in covered]
-        vocab = vocabulary(c.text)
-        gain = coverage(missing, vocab, weight) if missing else 0.0
-        bridge = all(c.source != x.source for x in chosen)
-        close = c.score >= chosen[0].score - EXTRA_MARGIN
-        if (close and gain >= EXTRA_GAIN) or (bridge and gain >= BRIDGE_GAIN):
-            chosen.append(c)
-            covered |= vocab.terms
+        chosen.append(c)
     return chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import SecretStr
 
 from index.settings import IndexSettings
@@ -14,9 +16,14 @@ class Settings(IndexSettings):
     answerer: str = "extractive"
     """``extractive`` (default, no model) or a chat model: ``openai:<model>`` (OpenAI or any
     OpenAI-compatible server) or ``ollama:<model>`` (needs ``pip install '.[llm]'``)."""
+    reader: bool = True
+    """Answer with the trained reader (``rag/models/reader``); ``false``: the hand-rule
+    answerer it replaced (rag/rules.py), kept as the eval's baseline."""
+    reader_path: Path | None = None
+    """Folder of the reader model; default: the one shipped in ``rag/models/reader``."""
     refuse_below: float | None = None
-    """Support score under which the answer is a refusal; default: the calibrated value in
-    ``rag/scoring.json`` (see README, "How refusal is calibrated")."""
+    """Support score (the reader's probability) under which the answer is a refusal; default:
+    the value fitted on validation articles, in ``rag/scoring.json`` (see README)."""
     max_citations: int = 3
     top_chunks: int = 8
     """Chunks taken from each retriever (dense and BM25) before fusion."""

@@ -1,7 +1,9 @@
-"""Lexical coverage: the share of a question's weighted words a sentence holds."""
+"""Lexical coverage (the share of a question's weighted words a sentence holds), and how the
+reader's probabilities rank and choose sentences."""
 
-from rag.select import coverage
+from rag.select import choose, coverage, read_candidates
 from rag.text import terms
+from rag.types import Candidate
 
 
 def weight(term: str) -> float:
@@ -24,3 +26,26 @@ def test_a_short_front_is_not_a_compound() -> None:
 
 def test_no_question_words_cover_nothing() -> None:
     assert coverage([], {"anything"}, weight) == 0.0
+
+
+def candidate(i: int, score: float, fits: bool = True) -> Candidate:
+    return Candidate(f"s{i}", "doc.txt", i, i * 10, i * 10 + 5, f"sentence {i}", 0.0, 0.0,
+                     score, fits)
+
+
+def test_read_candidates_rank_by_the_readers_probability() -> None:
+    first = [candidate(0, 0.9), candidate(1, 0.8, fits=False), candidate(2, 0.7),
+             candidate(3, 0.6)]
+    read = read_candidates(first, [0.2, 0.95, 0.7], require_fit=False)
+    assert [(c.index, c.score) for c in read] == [(1, 0.95), (2, 0.7), (0, 0.2), (3, 0.0)]
+    # with require_fit, a sentence without the asked kind of thing cannot answer
+    read = read_candidates(first, [0.2, 0.95, 0.7], require_fit=True)
+    assert [(c.index, c.score) for c in read] == [(2, 0.7), (0, 0.2), (1, 0.0), (3, 0.0)]
+
+
+def test_choose_adds_a_second_sentence_only_above_its_probability() -> None:
+    ranked = [candidate(0, 0.97), candidate(1, 0.93), candidate(2, 0.5)]
+    assert [c.index for c in choose(ranked, 3, second=0.9)] == [0, 1]
+    assert [c.index for c in choose(ranked, 3, second=0.95)] == [0]
+    assert [c.index for c in choose(ranked, 1, second=0.1)] == [0]
+    assert choose([], 3, second=0.5) == []

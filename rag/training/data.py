@@ -1,0 +1,135 @@
+"""Training and validation pairs for the reader, from SQuAD 2.0-format data, split by article.
+
+Each article becomes one document (its paragraphs joined by blank lines) split into sentences by
+the indexer's own splitter, so the reader trains on the sentences it will read. For a question,
+the gold sentence is the one holding the answer span; negatives are the other sentences of its
+paragraph, the sentences of other paragraphs that share the most question words (the topic is
+there, the asked fact is not), and one sentence drawn at random; an unanswerable question
+(SQuAD 2.0 ``is_impossible``) gets only negatives.
+
+The split: ``TEST_TITLES`` (all of ``squad2-dev-small.json``) are never read for training;
+``VALIDATION_TITLES`` choose the threshold and the ablations; the rest of
+``squad2-dev-half.json`` trains. XQuAD's 32 articles that are not in the half are never read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.records import PREV_CHARS
+from index.segment import split_sentences
+from rag.reader import Passage, title_of
+from rag.text import terms
+
+TRAIN_FILE = "squad2-dev-half.json"
+HALF_TITLES = frozenset({
+    "Normans", "Computational_complexity_theory", "Huguenot", "Steam_engine", "1973_oil_crisis",
+    "European_Union_law", "Packet_switching", "Harvard_University", "Yuan_dynasty",
+    "Immune_system", "Scottish_Parliament", "Islamism", "Imperialism", "Warsaw",
+    "French_and_Indian_War", "Force"})
+"""The articles of ``squad2-dev-half.json``; XQuAD holds them too, so its held-out part is
+the other 32."""
+TEST_TITLES = frozenset({"Normans", "Computational_complexity_theory"})
+VALIDATION_TITLES = frozenset({"Harvard_University", "Packet_switching", "Imperialism"})
+PARAGRAPH_NEGATIVES = 6
+TOPIC_NEGATIVES = 2
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question over one article: its sentences' indices that hold the answer (none when
+    unanswerable) and those of its paragraph."""
+
+    text: str
+    gold: tuple[int, ...]
+    paragraph: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    text: str
+    passages: tuple[Passage, ...]
+    spans: tuple[tuple[int, int], ...]
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    passage: Passage
+    label: float
+
+
+def read_articles(path: Path, titles: Iterable[str] | None = None,
+                  exclude: Iterable[str] = ()) -> list[Article]:
+    """The articles of a SQuAD-format file (only ``titles`` when given, never ``exclude``)."""
+    raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    wanted = set(titles) if titles is not None else None
+    skip = set(exclude)
+    return [_article(a) for a in raw["data"]
+            if a["title"] not in skip and (wanted is None or a["title"] in wanted)]
+
+
+def _article(raw: dict[str, Any]) -> Article:
+    parts: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    for para in raw["paragraphs"]:
+        offsets.append(pos)
+        parts.append(str(para["context"]))
+        pos += len(parts[-1]) + 2
+    text = "\n\n".join(parts)
+    sentences = split_sentences(text)
+    spans = tuple((s.start, s.end) for s in sentences)
+    title = title_of(str(raw["title"]))
+    passages = tuple(
+        Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
+        for i, s in enumerate(sentences))
+    questions: list[Question] = []
+    for para, base in zip(raw["paragraphs"], offsets, strict=True):
+        end = base + len(para["context"])
+        in_para = tuple(i for i, (s, e) in enumerate(spans) if s < end and base < e)
+        for qa in para["qas"]:
+            answers = [a for a in qa.get("answers") or [] if str(a.get("text", "")).strip()]
+            gold: tuple[int, ...] = ()
+            if answers and not qa.get("is_impossible", False):
+                votes = Counter((int(a["answer_start"]), str(a["text"])) for a in answers)
+                start, answer = max(votes, key=lambda k: (votes[k], -list(votes).index(k)))
+                lo, hi = base + start, base + start + len(answer)
+                gold = tuple(i for i, (s, e) in enumerate(spans) if s < hi and lo < e)
+            questions.append(Question(str(qa["question"]).strip(), gold, in_para))
+    return Article(str(raw["title"]), text, passages, spans, tuple(questions))
+
+
+def pairs(articles: Sequence[Article], seed: int) -> list[Pair]:
+    """Labelled (question, passage) pairs, shuffled with ``seed``."""
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for article in articles:
+        vocab = [set(terms(p.sentence)) for p in article.passages]
+        df = Counter(t for v in vocab for t in v)
+        n = len(vocab)
+        idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
+        for q in article.questions:
+            chosen = list(q.gold)
+            own = [i for i in q.paragraph if i not in q.gold]
+            rng.shuffle(own)
+            chosen += own[:PARAGRAPH_NEGATIVES]
+            asked = set(terms(q.text))
+            others = [i for i in range(n) if i not in q.paragraph]
+            ranked = sorted(others, key=lambda i: (-sum(idf[t] for t in asked & vocab[i]), i))
+            chosen += ranked[:TOPIC_NEGATIVES]
+            rest = [i for i in others if i not in chosen]
+            if rest:
+                chosen.append(rng.choice(rest))
+            out += [Pair(q.text, article.passages[i], float(i in q.gold)) for i in chosen]
+    rng.shuffle(out)
+    return out

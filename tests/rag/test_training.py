@@ -1,0 +1,77 @@
+"""The reader's training: pairs from SQuAD-format data, split by article, and a tiny real run
+(a few steps on a handful of pairs) that exports a model the serving code loads."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import default_model_path
+from rag.reader import MODEL_FILE, Passage, Reader
+from rag.training.data import pairs, read_articles
+from rag.training.fit import TrainConfig, train
+
+
+def squad_file(tmp_path: Path) -> Path:
+    def article(title: str, context: str, questions: list[tuple[str, str | None]]) -> dict:
+        qas = []
+        for i, (q, answer) in enumerate(questions):
+            if answer is None:
+                qas.append({"id": f"{title}-{i}", "question": q, "answers": [],
+                            "is_impossible": True})
+            else:
+                qas.append({"id": f"{title}-{i}", "question": q, "is_impossible": False,
+                            "answers": [{"text": answer, "answer_start": context.index(answer)}]})
+        return {"title": title, "paragraphs": [{"context": context, "qas": qas}]}
+
+    data = {"data": [
+        article("Bridges", "The old bridge opened in 1932. It was painted red in 1990. "
+                "Engineers inspect it every spring.",
+                [("When did the old bridge open?", "1932"),
+                 ("Who designed the bridge?", None)]),
+        article("Normans", "The Normans settled in Normandy. Rollo was their first ruler.",
+                [("Who was the first ruler of the Normans?", "Rollo")]),
+    ]}
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> None:
+    articles = read_articles(squad_file(tmp_path), exclude={"Normans"})
+    assert [a.title for a in articles] == ["Bridges"]
+    got = pairs(articles, seed=1)
+    positives = [(p.question, p.passage.sentence) for p in got if p.label == 1.0]
+    assert positives == [("When did the old bridge open?", "The old bridge opened in 1932.")]
+    # the unanswerable question only has negatives: every sentence of its paragraph
+    assert sorted(p.passage.sentence for p in got if p.question.startswith("Who designed")) == [
+        "Engineers inspect it every spring.", "It was painted red in 1990.",
+        "The old bridge opened in 1932."]
+    assert all(p.passage.title == "Bridges" for p in got)
+    assert pairs(articles, seed=1) == got  # seeded
+
+
+def test_a_tiny_training_run_exports_a_reader_that_loads_and_is_reproducible(
+        tmp_path: Path) -> None:
+    data = pairs(read_articles(squad_file(tmp_path)), seed=3)
+    config = TrainConfig(seed=3, batch_size=4, max_steps=2)
+    digests = []
+    for name in ("a", "b"):
+        report = train(data, default_model_path(), tmp_path / name, config)
+        assert report.steps == 2 and report.pairs == len(data)
+        digests.append(hashlib.sha256((tmp_path / name / MODEL_FILE).read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    reader = Reader(tmp_path / "a", threads=1)
+    probs = reader.probabilities("When did the old bridge open?",
+                                 [Passage("The old bridge opened in 1932.", "Bridges"),
+                                  Passage("Rollo was their first ruler.", "Normans", "x")])
+    assert probs.shape == (2,) and np.all((probs > 0) & (probs < 1))
+
+
+def test_a_missing_reader_says_how_to_rebuild_it(tmp_path: Path) -> None:
+    from index.errors import ModelUnavailable
+
+    with pytest.raises(ModelUnavailable, match="make train"):
+        Reader(tmp_path)
