@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 from index.errors import PathNotFound, SkippedFile
@@ -27,6 +28,8 @@ _BLOCK_TAGS = (
     "p div section article header footer aside nav main li ul ol dl dt dd table tr td th "
     "h1 h2 h3 h4 h5 h6 pre blockquote figure figcaption br hr title form"
 ).split()
+_BLOCK_SET = frozenset(_BLOCK_TAGS)
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head", "svg"})
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
@@ -121,19 +124,52 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML page, one block element per paragraph."""
-    from bs4 import BeautifulSoup
+    """Visible text of an HTML page, one block element per paragraph.
 
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text("")
+    One pass of the standard library's tokenizer (the one BeautifulSoup's ``html.parser``
+    builder runs): time is linear in the markup however many or deeply nested its elements.
+    """
+    parser = _TextParser()
+    parser.feed(markup)
+    parser.close()
+    raw = "".join(parser.parts)
     lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in raw.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+class _TextParser(HTMLParser):
+    """Collects text outside hidden elements, with a paragraph break around each block."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden: dict[str, int] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._hidden.pop("head", None)  # a page that never closes its head
+        if tag in _HIDDEN_TAGS:
+            self._hidden[tag] = self._hidden.get(tag, 0) + 1
+        elif tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            if self._hidden.get(tag, 0) > 1:
+                self._hidden[tag] -= 1
+            else:
+                self._hidden.pop(tag, None)
+        elif tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
 
 
 def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
