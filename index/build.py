@@ -30,7 +30,7 @@ from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
 from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
-from index.load import SourceNames, discover, load_file
+from index.load import SourceNames, discover, load_file, regular_size
 from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
@@ -104,7 +104,8 @@ class Indexer:
         name = check_name(collection or self.settings.collection)
         names = SourceNames(base or Path.cwd())
         started = time.perf_counter()
-        files = list(discover(paths))
+        unlisted: list[tuple[str, str]] = []
+        files = list(discover(paths, unlisted))
         with self._lock(name):
             store = Store(self.client, name)
             if rebuild:
@@ -112,7 +113,8 @@ class Indexer:
             located = [names.locate(file, root) for file, root in files]
             sources = [source for source, _ in located]
             folders = self._folders(paths, names)
-            run = _Run(Generation.open(store, sources, folders), files=len(files))
+            run = _Run(Generation.open(store, sources, folders), files=len(files),
+                       skipped=unlisted)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
                 run.writer = writer
                 self._index_files(store, files, located, run, progress)
@@ -151,6 +153,11 @@ class Indexer:
             except SkippedFile as skip:
                 run.gen.drop_pending(source)
                 run.skipped.append((skip.path, skip.reason))
+                continue
+            except Exception as exc:  # one odd file never aborts the run; it says why
+                run.gen.drop_pending(source)
+                run.skipped.append((source, f"could not be indexed ({type(exc).__name__}: "
+                                            f"{exc}): report this file"))
                 continue
             if item is None:
                 continue
@@ -298,11 +305,12 @@ def _owner(source: str, root: str, run: _Run) -> str | None:
 
 
 def _file_sha(file: Path, max_bytes: int) -> str | None:
-    """The content hash of a file, or None when it cannot be read within the size limit."""
+    """The content hash of a regular file, or None when it cannot be read within the size
+    limit."""
     try:
-        if file.stat().st_size <= max_bytes:
+        if regular_size(file, "") <= max_bytes:
             return hashlib.sha256(file.read_bytes()).hexdigest()
-    except OSError:
+    except (OSError, SkippedFile):
         pass
     return None
 

@@ -91,6 +91,9 @@ def save_upload(src: Path, name: str, dest_dir: Path, max_mb: float) -> tuple[Pa
     except OSError as exc:
         staging.unlink(missing_ok=True)
         raise UploadRefused(f"{name}: cannot be saved ({exc.strerror or exc})") from exc
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     backup = None
     if target.exists():
         backup = dest_dir / f".backup-{uuid.uuid4().hex}{target.suffix.lower()}"
@@ -137,4 +140,7 @@ def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
             lines.append(("ok", f"{name}: indexed into “{collection}” as {target.name} ({done})"))
         except RagError as exc:
             lines.append(("error", str(exc)))
+        except Exception as exc:  # one odd file never loses the rest of the batch
+            lines.append(("error", f"{name}: could not be indexed ({type(exc).__name__}: "
+                                   f"{exc}); the other files go on"))
     return lines

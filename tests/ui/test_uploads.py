@@ -118,3 +118,24 @@ def test_ingest_indexes_and_refuses_without_half_indexing(tmp_path: Path,
     with pytest.raises(InvalidCollectionName):
         ingest(engine, [(good, "x.txt")], "../evil")
     assert not (tmp_path / "data" / "evil").exists()
+
+
+MALFORMED_PDF = (  # pypdf raises NotImplementedError: an encryption handler it does not know
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages "
+    b"/Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"0000000058 00000 n \ntrailer\n<< /Root 1 0 R /Size 3 /Encrypt << /Filter /Unknown /V 1 >> "
+    b"/ID [<01> <01>] >>\nstartxref\n110\n%%EOF\n")
+
+
+def test_a_malformed_pdf_does_not_lose_the_rest_of_the_batch(tmp_path: Path,
+                                                             embedder: Embedder) -> None:
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(MALFORMED_PDF)
+    good = tmp_path / "good.txt"
+    good.write_text("The Zorblax bridge was completed in 1987.")
+    lines = ingest(engine, [(broken, "broken.pdf"), (good, "good.txt")], "uploads-test")
+    assert [kind for kind, _ in lines] == ["error", "ok"], lines
+    assert "not a readable PDF" in lines[0][1]
+    folder = tmp_path / "data" / "uploads" / "uploads-test"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.txt"]  # nothing hidden left
