@@ -7,6 +7,7 @@ indexer writes a document's records before the record that marks it complete.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -28,17 +29,23 @@ class UploadRefused(RagError):
 
 def safe_name(name: str) -> str:
     """A plain file name from an untrusted one: no folders, no NUL or control characters,
-    no leading dot, only letters, digits, ``.``, ``-``, ``_`` and spaces."""
-    name = unicodedata.normalize("NFC", str(name).replace("\x00", ""))
-    name = re.split(r"[\\/]", name)[-1]
+    no leading dot, only letters, digits, ``.``, ``-``, ``_`` and spaces.
+
+    Distinct names stay distinct: when characters had to be replaced or dropped (or the name
+    shortened), a short hash of the original name goes before the suffix, so "report (1).txt"
+    and "report [1].txt" are saved as two files; the same name always maps to the same file."""
+    original = re.split(r"[\\/]", unicodedata.normalize("NFC", str(name)))[-1]
+    name = original.replace("\x00", "")
     name = re.sub(r"[^\w.\- ]", "_", name)
-    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" .")
-    if len(name) > MAX_NAME_CHARS:
-        stem, dot, suffix = name.rpartition(".")
-        suffix = suffix[:10] if dot else ""
-        name = (stem if dot else name)[: MAX_NAME_CHARS - len(suffix) - 1].rstrip(" .")
-        name = f"{name}.{suffix}" if suffix else name
-    return name or "upload"
+    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" .") or "upload"
+    if name == original and len(name) <= MAX_NAME_CHARS:
+        return name
+    tag = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    stem, dot, suffix = name.rpartition(".")
+    suffix = suffix[:10] if dot else ""
+    stem = (stem if dot else name)[: MAX_NAME_CHARS - len(suffix) - len(tag) - 2].rstrip(" .")
+    stem = f"{stem}-{tag}" if stem else tag
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def upload_dir(data_dir: Path, collection: str) -> Path:
@@ -137,6 +144,8 @@ def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
                 done = f"{report.sentences} sentences in {report.seconds:.1f} s"
             else:
                 done = "unchanged, already indexed"
+            if backup is not None and report.indexed:
+                done += f"; it replaces the earlier upload named {target.name}"
             lines.append(("ok", f"{name}: indexed into “{collection}” as {target.name} ({done})"))
         except RagError as exc:
             lines.append(("error", str(exc)))
