@@ -28,7 +28,7 @@ from index.docrecord import NEVER, DocRecord, Snapshot, Version, newest_live
 from index.errors import CollectionNotFound, InvalidCollectionName, StoreUnavailable
 from index.settings import IndexSettings
 
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,58})[A-Za-z0-9]$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
 SENTENCES = "__sentences"
 DOCS = "__docs"
 _PAGE = 5000
@@ -39,7 +39,7 @@ _SNAPSHOT_TRIES = 20
 T = TypeVar("T")
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or "__" in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name:
         raise InvalidCollectionName(str(name))
     return name
 
