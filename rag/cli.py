@@ -5,11 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO
 
 from index.errors import RagError
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (escape sequences, bells, C1 controls) and bidirectional overrides: a
+document could clear the screen, set the window title or hide text with them."""
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: controls and direction overrides removed (line
+    breaks and tabs stay); a lone surrogate is shown as ``\\udXXX``."""
+    text = _UNPRINTABLE.sub("", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _print(text: str, file: TextIO | None = None) -> None:
+    print(terminal_text(text), file=file or sys.stdout)
 
 
 def _env_defaults() -> None:
@@ -58,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return _eval(argv[1:])
         return _run(_parser().parse_args(argv))
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -82,18 +99,18 @@ def _run(args: argparse.Namespace) -> int:
         paths = args.paths or [settings.seeds_dir]
         report = engine.index(paths, args.collection, rebuild=args.rebuild,
                               progress=not args.quiet)
-        print(report.summary())
+        _print(report.summary())
         return 0
     if args.command == "collections":
         for name in engine.collections():
-            print(name)
+            _print(name)
         return 0
     if args.command == "ask":
         answer = engine.ask(args.question, None, args.collection)
         if args.json:
             print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
         else:
-            print(format_answer(answer))
+            _print(format_answer(answer))
         return 0
     if args.command == "chat":
         return _chat(engine, args.collection)
@@ -154,9 +171,9 @@ def _chat(engine: object, collection: str | None) -> int:
         try:
             answer = engine.ask(question, history, collection)
         except RagError as exc:
-            print(f"error: {exc}")
+            _print(f"error: {exc}")
             continue
-        print(format_answer(answer))
+        _print(format_answer(answer))
         history.append((question, answer.text))
 
 
