@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.versions import Generation
 
+log = logging.getLogger(__name__)
 _BATCH_SENTENCES = 512
 _MAX_BATCH_SENTENCES = 4096
 
@@ -285,8 +287,14 @@ class Indexer:
     def _lock(self, name: str) -> Iterator[None]:
         lock_dir = self.settings.data_dir / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
-        with (lock_dir / f"{name}.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        path = lock_dir / f"{name}.lock"
+        with path.open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.warning("waiting for another indexing run of the collection %s to finish "
+                            "(it holds %s) ...", name, path)
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:

@@ -7,11 +7,15 @@ import json
 import os
 import re
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from index.errors import RagError
+from index.errors import ConfigError, RagError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters (escape sequences, bells, C1 controls) and bidirectional overrides: a
@@ -84,16 +88,42 @@ def main(argv: list[str] | None = None) -> int:
 
 def _eval(rest: list[str]) -> int:
     from eval.run import main as eval_main
+    from eval.run import parser
+
+    known, _ = parser().parse_known_args(rest)
+    _check_writable(known.out, "--out")  # before the run, not after it
+    return int(eval_main(rest, settings=_settings()))
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write the {option} folder {folder} ({exc.strerror or exc}): "
+                          f"pass a {option} folder you can write to") from exc
+
+
+def _settings() -> Settings:
+    """The settings from ``RAG_*`` variables; a bad value is our error, naming the variable."""
+    from pydantic import ValidationError
+
     from rag.settings import Settings
 
-    return int(eval_main(rest, settings=Settings()))
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RAG_{'_'.join(str(p) for p in err['loc']).upper()}={err.get('input')!r}: "
+            f"{err['msg']}" for err in exc.errors())
+        raise ConfigError(f"bad setting {problems}: fix or unset the variable") from exc
 
 
 def _run(args: argparse.Namespace) -> int:
     from rag.pipeline import Engine
-    from rag.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     engine = Engine(settings)
     if args.command == "index":
         paths = args.paths or [settings.seeds_dir]

@@ -5,9 +5,11 @@ All answering and indexing happen in ``rag`` and ``index``; rendering is in :mod
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from index.errors import RagError
+from index.errors import ConfigError, RagError
 from index.load import SUPPORTED
 from rag.pipeline import Engine
 from rag.types import Answer
@@ -209,8 +211,25 @@ class ChatApp:
             lines = [("error", str(exc))]
         except Exception as exc:
             lines = [("error", _unexpected(exc))]
+        finally:
+            _discard(paths)
         progress(1.0, desc="Done")
         return render.render_status(lines), *self.documents(name), self.picker(name), None
+
+
+def _discard(paths: list[Path]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (kept, and served by URL, otherwise):
+    the saved copy, if any, is under the collection's uploads folder. Only files inside
+    Gradio's upload cache are touched."""
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    cache = cache.resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if cache not in resolved.parents:
+            continue
+        resolved.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the per-upload folder, once empty
+            resolved.parent.rmdir()
 
 
 def build_app(engine: Engine, collection: str | None = None,
@@ -281,6 +300,11 @@ def launch(engine: Engine, host: str | None = None, port: int | None = None,
     engine.store(collection)  # builds the seed collection if missing; fails early otherwise
     demo = build_app(engine, collection)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host or settings.host, server_port=port or settings.port,
-                max_file_size=int(settings.max_upload_mb * 1e6), show_error=False,
-                ssr_mode=False, footer_links=["api"], quiet=False)
+    host, port = host or settings.host, port or settings.port
+    try:
+        demo.launch(server_name=host, server_port=port,
+                    max_file_size=int(settings.max_upload_mb * 1e6), show_error=False,
+                    ssr_mode=False, footer_links=["api"], quiet=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {host}:{port} ({exc.strerror or exc}): another "
+                          "server may hold the port; stop it or pass --port (RAG_PORT)") from exc

@@ -1,5 +1,6 @@
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +301,25 @@ def test_a_named_pipe_is_skipped_instead_of_read_forever(indexer: Indexer,
     assert not worker.is_alive(), "indexing hangs reading a named pipe"
     (report,) = reports
     assert report.indexed == 1 and "not a regular file" in dict(report.skipped)["x.txt"]
+
+
+def test_waiting_for_another_indexer_says_so(indexer: Indexer, corpus: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    import fcntl
+
+    lock = indexer.settings.data_dir / "locks" / "docs.lock"
+    lock.parent.mkdir(parents=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another run holds the collection
+        worker = threading.Thread(target=indexer.build, args=([corpus], "docs"), daemon=True)
+        with caplog.at_level("WARNING"):
+            worker.start()
+            for _ in range(300):
+                if "waiting for another indexing run" in caplog.text:
+                    break
+                time.sleep(0.1)
+            said = caplog.text
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(120)
+    assert "waiting for another indexing run of the collection docs" in said
+    assert counts(indexer)[2] == 2  # then it ran

@@ -26,3 +26,26 @@ def test_ask_prints_document_text_without_escape_sequences(
     out = capsys.readouterr()
     assert "1987" in out.out
     assert "\x1b" not in out.out + out.err and "\x07" not in out.out + out.err
+
+
+def test_a_bad_setting_is_our_error_naming_the_variable(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_MAX_FILE_MB", "abc")
+    assert main(["collections"]) == 2
+    err = capsys.readouterr().err
+    assert "RAG_MAX_FILE_MB='abc'" in err and "Traceback" not in err
+
+
+def test_eval_checks_its_out_folder_and_dataset_before_running(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["eval", "--dataset", "seed", "--limit", "1", "--no-baseline", "--quiet",
+                 "--out", str(blocker / "report")]) == 2
+    assert "cannot write the --out folder" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"title": "x", "paragraphs": [{"qas": 1}]}]}')
+    assert main(["eval", "--dataset", str(bad), "--no-baseline", "--quiet",
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "malformed" in err and "Traceback" not in err

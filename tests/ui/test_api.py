@@ -128,3 +128,39 @@ def test_upload_handler_creates_collection_and_answers(ui_engine: Engine,
     assert "March" in html and turns[0]["citations"][0]["source"] == "quokka.md"
     status, *_ = app.upload([str(doc)], "../escape")
     assert 'class="error"' in status and "invalid collection name" in status
+
+
+def test_uploaded_temp_copies_are_deleted(ui_engine: Engine, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    kept, refused = cache / "a1" / "wombat.md", cache / "b2" / "tool.exe"
+    for path in (kept, refused):
+        path.parent.mkdir(parents=True)
+    kept.write_text("The Wombat fair opens every April in Hobart.\n")
+    refused.write_bytes(b"MZ")
+    status, *_ = app_upload(ui_engine, [str(kept), str(refused)], "temp-uploads")
+    assert 'class="ok"' in status and 'class="error"' in status
+    assert list(cache.rglob("*")) == []  # nothing left to download by URL
+    outside = tmp_path / "mine.md"
+    outside.write_text("The Wombat fair opens every April in Hobart.\n")
+    app_upload(ui_engine, [str(outside)], "temp-uploads")
+    assert outside.exists()  # a file outside Gradio's cache is never deleted
+
+
+def app_upload(engine: Engine, files: list[str], collection: str) -> tuple[Any, ...]:
+    return ChatApp(engine, stream_delay=0).upload(files, collection)
+
+
+def test_a_port_in_use_is_our_error(ui_engine: Engine) -> None:
+    import socket
+
+    from index.errors import ConfigError
+    from ui.app import launch
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot serve on 127.0.0.1:{port}.*--port"):
+            launch(ui_engine, "127.0.0.1", port)
