@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.build import Indexer, IndexReport
+from index.build import Indexer, IndexReport, Progress
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
@@ -92,11 +92,13 @@ class Engine:
         return store
 
     def index(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
-              progress: bool = False, base: Path | None = None) -> IndexReport:
+              progress: bool = False, base: Path | None = None,
+              on_progress: Progress | None = None) -> IndexReport:
         """Index ``paths``; sources are named relative to ``base`` (default: the working
-        folder) when inside it."""
+        folder) when inside it. ``on_progress``: see :meth:`index.build.Indexer.build`."""
         indexer = Indexer(self.settings, self.embedder, self.client)
-        return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base)
+        return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base,
+                             on_progress=on_progress)
 
     def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
         return documents_of(self.store(collection))

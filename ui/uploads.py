@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from index.errors import RagError, SkippedFile
+from index.build import Progress
+from index.errors import IndexingCancelled, RagError, SkippedFile
 from index.load import SUPPORTED, load_file
 from index.store import check_name
 from rag.pipeline import Engine
@@ -117,21 +118,30 @@ def restore(target: Path, backup: Path | None) -> None:
 
 
 def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
-           step: Callable[[int, str], None] | None = None) -> list[tuple[str, str]]:
+           step: Callable[[int, str], None] | None = None,
+           progress: Progress | None = None) -> list[tuple[str, str]]:
     """Save and index uploaded ``(path, original name)`` files into ``collection``.
 
     Returns ``(kind, message)`` lines, kind ``ok`` or ``error``; one refused file does not
-    stop the others.
+    stop the others. ``progress`` hears the share of the whole upload done, as the files'
+    sentences are encoded; when it raises :class:`IndexingCancelled`, the file being indexed
+    is left as it was and the rest are not indexed.
     """
     dest = upload_dir(engine.settings.data_dir, collection)
     lines: list[tuple[str, str]] = []
     for i, (path, name) in enumerate(files):
         if step is not None:
             step(i, name)
+
+        def moved(done: float, what: str, i: int = i, name: str = name) -> None:
+            if progress is not None:
+                progress((i + done) / len(files), f"{name} ({i + 1}/{len(files)}): {what}")
+
         try:
+            moved(0.0, "checking")
             target, backup = save_upload(path, name, dest, engine.settings.max_upload_mb)
             try:
-                report = engine.index([target], collection)
+                report = engine.index([target], collection, on_progress=moved)
             except BaseException:
                 restore(target, backup)
                 raise
@@ -147,6 +157,9 @@ def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
             if backup is not None and report.indexed:
                 done += f"; it replaces the earlier upload named {target.name}"
             lines.append(("ok", f"{name}: indexed into “{collection}” as {target.name} ({done})"))
+        except IndexingCancelled:
+            lines += [("error", f"{other}: cancelled, not indexed") for _, other in files[i:]]
+            break
         except RagError as exc:
             lines.append(("error", str(exc)))
         except Exception as exc:  # one odd file never loses the rest of the batch
