@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -37,6 +38,11 @@ _IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
 
 T = TypeVar("T")
+
+_committed_here: set[str] = set()
+"""Versions committed by this process (see :meth:`Store.committed_elsewhere`)."""
+_here_lock = threading.Lock()
+
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name:
@@ -156,6 +162,16 @@ class Store:
         (``scoped``: a run may then read only the records it needs)."""
         return dict(self.client.get_collection(self.name + DOCS).metadata or {})
 
+    def committed_elsewhere(self, version: str) -> bool:
+        """Whether ``version`` was committed by another process into the embedded database.
+        Such a process's writes reach this one's open database only in part (the vector
+        index this process holds in memory does not see them), so its reads would fail."""
+        with _here_lock:
+            if not version or version in _committed_here:
+                return False
+        settings = self.client.get_settings()
+        return bool(settings.is_persistent) and "fastapi" not in str(settings.chroma_api_impl)
+
     def version(self) -> str:
         """Changes whenever an indexing run changed the collection (readers cache on it)."""
         return self.committed()[0]
@@ -168,6 +184,8 @@ class Store:
 
     def set_state(self, version: str, generation: int, totals: tuple[int, int] | None,
                   scoped: bool) -> None:
+        with _here_lock:
+            _committed_here.add(version)
         meta: dict[str, Any] = {"version": version, "generation": generation}
         if totals is not None:
             meta |= {"chunks": totals[0], "sentences": totals[1], "scoped": scoped}
