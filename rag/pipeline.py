@@ -202,7 +202,7 @@ def _check_history(history: object, max_turns: int, max_chars: int) -> History:
     if not isinstance(history, list | tuple):
         raise InvalidQuestion("history must be a list of (question, answer) pairs, oldest first")
     turns: History = []
-    for turn in history[len(history) - max_turns:] if max_turns > 0 else ():
+    for turn in history[-max_turns:] if max_turns > 0 else ():
         if (not isinstance(turn, list | tuple) or len(turn) != 2
                 or not all(isinstance(x, str) for x in turn)):
             raise InvalidQuestion(
