@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint chat eval bench bench-index bench-load clean
+.PHONY: run test lint chat eval bench bench-index bench-load bench-robust clean
 
 $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -46,6 +46,9 @@ bench: $(BIN)/rag
 
 bench-load: $(BIN)/rag
 	$(BIN)/python bench/load.py
+
+bench-robust: $(BIN)/rag
+	$(BIN)/python bench/robust_bench.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache test-artifacts
