@@ -110,15 +110,22 @@ def load(name_or_path: str, data_dir: Path | None = None,
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
-    if isinstance(raw, dict) and "data" in raw:
-        if name_or_path == "xquad":  # only the articles the reader never saw in training
-            from rag.training.data import HALF_TITLES
+    try:
+        if isinstance(raw, dict) and "data" in raw:
+            if name_or_path == "xquad":  # only the articles the reader never saw in training
+                from rag.training.data import HALF_TITLES
 
-            raw = {**raw, "data": [a for a in raw["data"] if a.get("title") not in HALF_TITLES]}
-        return [squad_dataset(raw, name, limit)]
-    if isinstance(raw, list) and raw and isinstance(raw[0], dict) and "supporting_facts" in raw[0]:
-        return [hotpot_dataset(raw, f"{name}-distractor", "distractor", limit),
-                hotpot_dataset(raw, f"{name}-open", "open", limit)]
+                raw = {**raw, "data": [a for a in raw["data"]
+                                       if a.get("title") not in HALF_TITLES]}
+            return [squad_dataset(raw, name, limit)]
+        if (isinstance(raw, list) and raw and isinstance(raw[0], dict)
+                and "supporting_facts" in raw[0]):
+            return [hotpot_dataset(raw, f"{name}-distractor", "distractor", limit),
+                    hotpot_dataset(raw, f"{name}-open", "open", limit)]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise DatasetError(f"{path} is malformed ({type(exc).__name__}: {exc}): every record "
+                           "needs the fields of its format (SQuAD: data/paragraphs/qas; "
+                           "HotpotQA: context, supporting_facts); fix the file") from exc
     raise DatasetError(f"{path} is neither SQuAD format (an object with 'data') nor HotpotQA "
                        "format (a list of records with 'supporting_facts')")
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,13 +31,17 @@ from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
 from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
-from index.load import SourceNames, discover, load_file
+from index.load import SourceNames, discover, load_file, regular_size
 from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.versions import Generation
 
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+"""Told the share of a run done (0 to 1) and what it is doing; it may raise (e.g.
+:class:`index.errors.IndexingCancelled`) to stop the run before its next batch."""
 _BATCH_SENTENCES = 512
 _MAX_BATCH_SENTENCES = 4096
 
@@ -82,6 +87,9 @@ class _Run:
     """The folder each source of this run is named from (two folders may name the same one)."""
     writing: tuple[Future[None], list[Prepared]] | None = None
     """The batch the writer is writing, and its documents."""
+    on_progress: Progress | None = None
+    position: int = 0
+    """Files of the run handled so far (prepared, unchanged or skipped)."""
 
 
 class Indexer:
@@ -100,19 +108,24 @@ class Indexer:
         return self._client
 
     def build(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
-              progress: bool = False, base: Path | None = None) -> IndexReport:
+              progress: bool = False, base: Path | None = None,
+              on_progress: Progress | None = None) -> IndexReport:
+        """Index ``paths``; ``on_progress`` (if given) hears how far the run is after each
+        file and each encoded batch, and may raise to stop it (nothing is committed then)."""
         name = check_name(collection or self.settings.collection)
         names = SourceNames(base or Path.cwd())
         started = time.perf_counter()
-        files = list(discover(paths))
-        with self._lock(name):
+        unlisted: list[tuple[str, str]] = []
+        files = list(discover(paths, unlisted))
+        with self._lock(name, on_progress):
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
             located = [names.locate(file, root) for file, root in files]
             sources = [source for source, _ in located]
             folders = self._folders(paths, names)
-            run = _Run(Generation.open(store, sources, folders), files=len(files))
+            run = _Run(Generation.open(store, sources, folders), files=len(files),
+                       skipped=unlisted, on_progress=on_progress)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
                 run.writer = writer
                 self._index_files(store, files, located, run, progress)
@@ -139,6 +152,9 @@ class Indexer:
         bar = _progress(len(files), store.name, progress)
         for (file, _), (source, root) in zip(files, located, strict=True):
             bar.update(1)
+            if run.on_progress is not None:
+                run.on_progress(run.position / max(1, run.files), f"reading {source}")
+            run.position += 1
             owner = _owner(source, root, run)
             if owner is not None:
                 run.skipped.append((source, (
@@ -151,6 +167,11 @@ class Indexer:
             except SkippedFile as skip:
                 run.gen.drop_pending(source)
                 run.skipped.append((skip.path, skip.reason))
+                continue
+            except Exception as exc:  # one odd file never aborts the run; it says why
+                run.gen.drop_pending(source)
+                run.skipped.append((source, f"could not be indexed ({type(exc).__name__}: "
+                                            f"{exc}): report this file"))
                 continue
             if item is None:
                 continue
@@ -201,7 +222,19 @@ class Indexer:
         The previous batch's writes finish first, so at most one batch is in flight."""
         if not pending:
             return
-        vectors = self.embedder.embed([s.text for p in pending for s in p.sentences])
+        texts = [s.text for p in pending for s in p.sentences]
+        if run.on_progress is None:
+            vectors = self.embedder.embed(texts)
+        else:
+            told = run.on_progress
+            first, share = run.position - len(pending), len(pending)
+            what = pending[0].doc.source if share == 1 else f"{share} files"
+
+            def encoded(done: int) -> None:
+                told((first + share * done / len(texts)) / max(1, run.files),
+                     f"encoding {what}: {done:,} of {len(texts):,} sentences")
+
+            vectors = self.embedder.embed_batches(texts, encoded)
         sentences, chunks, docs = Records(), Records(), Records()
         offset = 0
         for item in pending:
@@ -275,11 +308,19 @@ class Indexer:
         return gone
 
     @contextmanager
-    def _lock(self, name: str) -> Iterator[None]:
+    def _lock(self, name: str, on_progress: Progress | None = None) -> Iterator[None]:
         lock_dir = self.settings.data_dir / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
-        with (lock_dir / f"{name}.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        path = lock_dir / f"{name}.lock"
+        with path.open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_progress is not None:
+                    on_progress(0.0, f"waiting for another indexing run of {name} to finish")
+                log.warning("waiting for another indexing run of the collection %s to finish "
+                            "(it holds %s) ...", name, path)
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -298,11 +339,12 @@ def _owner(source: str, root: str, run: _Run) -> str | None:
 
 
 def _file_sha(file: Path, max_bytes: int) -> str | None:
-    """The content hash of a file, or None when it cannot be read within the size limit."""
+    """The content hash of a regular file, or None when it cannot be read within the size
+    limit."""
     try:
-        if file.stat().st_size <= max_bytes:
+        if regular_size(file, "") <= max_bytes:
             return hashlib.sha256(file.read_bytes()).hexdigest()
-    except OSError:
+    except (OSError, SkippedFile):
         pass
     return None
 

@@ -16,6 +16,8 @@ from index.types import Chunk, Sentence
 
 Counter = Callable[[str], int]
 _SPACE = re.compile(r"\s+")
+_MAX_PIECE_CHARS = 100
+"""Longest word piece in characters (the model's vocabulary holds none near this long)."""
 
 
 @cache
@@ -42,12 +44,15 @@ def fit_sentences(
 
 
 def _cut(s: Sentence, max_pieces: int, count_pieces: Counter) -> list[tuple[int, int]]:
-    """Greedy word-bounded pieces of one long sentence, each within the cap."""
+    """Greedy word-bounded pieces of one long sentence, each within the cap.
+
+    Every word is at least one word piece, so a piece holds at most ``max_pieces`` words: the
+    search for each cut reads a bounded window, and the whole cut is linear in the text."""
     words = [(m.start() + s.start, m.end() + s.start) for m in re.finditer(r"\S+", s.text)]
     pieces: list[tuple[int, int]] = []
     i = 0
     while i < len(words):
-        lo, hi = i + 1, len(words)
+        lo, hi = i + 1, min(len(words), i + max_pieces)
         # binary search the longest run of words starting at i that fits
         while lo < hi:
             mid = (lo + hi + 1) // 2
@@ -67,7 +72,7 @@ def _cut(s: Sentence, max_pieces: int, count_pieces: Counter) -> list[tuple[int,
 
 
 def _longest_prefix(word: str, max_pieces: int, count_pieces: Counter) -> int:
-    lo, hi = 1, len(word)
+    lo, hi = 1, min(len(word), _MAX_PIECE_CHARS * max_pieces)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if count_pieces(word[:mid]) <= max_pieces:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -111,7 +112,8 @@ class Embedder:
         self.backend = backend
         self.cache_dir = cache_dir
         self._model: Any = None
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._lock = FairLock()
 
     @classmethod
     def from_settings(cls, settings: IndexSettings) -> Embedder:
@@ -122,7 +124,7 @@ class Embedder:
     def model(self) -> Any:
         """The loaded backend (an :class:`Encoder`)."""
         if self._model is None:
-            with self._lock:
+            with self._load_lock:
                 if self._model is None:
                     self._model = self._load()
         return self._model
@@ -169,17 +171,75 @@ class Embedder:
         return list(self.model.count_pieces_many(texts))
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """Unit vectors for ``texts``, in order."""
+        """Unit vectors for ``texts``, in order (see :meth:`embed_batches`)."""
+        return self.embed_batches(texts)
+
+    def embed_batches(self, texts: Sequence[str],
+                      on_batch: Callable[[int], None] | None = None) -> Vectors:
+        """Unit vectors for ``texts``, in order.
+
+        The model is shared by all threads, one batch (``batch_size`` texts) at a time, in the
+        order asked: a question asked while a large document is encoded waits for at most one
+        batch, never for the whole document. ``on_batch(done)`` is called after each batch
+        with the number of texts encoded so far (it may raise to stop)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
-        with self._lock:
-            vectors = model.encode(list(texts), self.batch_size)
-        return np.asarray(vectors, dtype=np.float32)
+        items = list(texts)
+        if len(items) <= self.batch_size:
+            with self._lock:
+                vectors = model.encode(items, self.batch_size)
+            if on_batch is not None:
+                on_batch(len(items))
+            return np.asarray(vectors, dtype=np.float32)
+        # longest first, so each batch holds texts of similar length (little padding)
+        order = np.argsort([-len(t) for t in items], kind="stable")
+        out = np.empty((len(items), self.dimension), dtype=np.float32)
+        for start in range(0, len(items), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            with self._lock:
+                out[rows] = model.encode([items[i] for i in rows], self.batch_size)
+            if on_batch is not None:
+                on_batch(min(start + self.batch_size, len(items)))
+        return out
 
     @property
     def dimension(self) -> int:
         return int(self.model.dimension)
+
+
+class FairLock:
+    """A lock handed to its waiters in the order they came: a thread that releases it and asks
+    again (an indexing run going on to its next batch) queues behind a question that asked
+    meanwhile, instead of taking it straight back."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # release() hands the lock over: it stays held
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._held = False
+
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def _offline_env() -> None:

@@ -23,6 +23,11 @@ class SkippedFile(RagError):
         self.reason = reason
 
 
+class IndexingCancelled(RagError):
+    """An indexing run stopped on request; nothing of it is visible (the collection keeps its
+    previous state)."""
+
+
 class PathNotFound(RagError):
     """A path given to index does not exist."""
 

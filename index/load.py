@@ -12,7 +12,9 @@ import io
 import logging
 import os
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 from index.errors import PathNotFound, SkippedFile
@@ -27,21 +29,46 @@ _BLOCK_TAGS = (
     "p div section article header footer aside nav main li ul ol dl dt dd table tr td th "
     "h1 h2 h3 h4 h5 h6 pre blockquote figure figcaption br hr title form"
 ).split()
+_BLOCK_SET = frozenset(_BLOCK_TAGS)
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head", "svg"})
 
 
-def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(file, root)`` for every file under ``paths``; hidden files and folders skipped."""
+def discover(paths: list[Path],
+             skipped: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every file under ``paths``; hidden files and folders skipped.
+
+    Symbolic links to folders are not followed (no loops); a folder that cannot be listed is
+    added to ``skipped`` with the reason, and the walk goes on."""
     for path in paths:
-        if not path.exists():
-            raise PathNotFound(str(path))
-        if path.is_file():
+        if not os.path.lexists(path):
+            raise PathNotFound(text_name(str(path)))
+        if not path.is_dir():
             yield path, path.parent
             continue
-        for dirpath, dirnames, filenames in os.walk(path):
+
+        for dirpath, dirnames, filenames in os.walk(path, onerror=_unreadable(skipped)):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if not name.startswith("."):
                     yield Path(dirpath) / name, path
+
+
+def _unreadable(skipped: list[tuple[str, str]] | None) -> Callable[[OSError], None]:
+    def note(exc: OSError) -> None:
+        if skipped is not None:
+            name = text_name(str(exc.filename))
+            skipped.append((name, f"folder cannot be read ({exc.strerror or exc}): skipped"))
+    return note
+
+
+def text_name(name: str) -> str:
+    """``name`` as valid Unicode text: a byte that is not UTF-8 in a file name (Python keeps it
+    as a lone surrogate) is written as ``\\xNN``, so the name is stable and storable."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
 
 class SourceNames:
@@ -61,9 +88,17 @@ class SourceNames:
         the file is inside it, else the indexed folder it was found in."""
         anchor = self._roots.get(root)
         if anchor is None:
-            anchor = self._roots[root] = root.resolve()
-        name, folder = _relative(file.resolve(), (self.base, anchor), file.name)
-        return name, str(folder or anchor)
+            anchor = self._roots[root] = _resolve(root)
+        name, folder = _relative(_resolve(file), (self.base, anchor), file.name)
+        return text_name(name), text_name(str(folder or anchor))
+
+
+def _resolve(path: Path) -> Path:
+    """``path`` made absolute with links resolved, or only absolute when a link loops."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop
+        return Path.cwd() / path
 
 
 def _relative(resolved: Path, anchors: tuple[Path, Path],
@@ -77,14 +112,29 @@ def _relative(resolved: Path, anchors: tuple[Path, Path],
     return fallback, None
 
 
+def regular_size(file: Path, source: str) -> int:
+    """The size of ``file``, or SkippedFile when it is not a regular file that can be read (a
+    pipe, device or socket would block or never end; a link may loop)."""
+    try:
+        info = file.stat()
+    except OSError as exc:
+        raise SkippedFile(source, f"cannot be read ({exc.strerror or exc})") from exc
+    except RuntimeError as exc:
+        raise SkippedFile(source, f"cannot be read ({exc})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise SkippedFile(source, "is not a regular file (a pipe, device, socket or folder): "
+                          "skipped")
+    return info.st_size
+
+
 def load_file(file: Path, source: str, max_bytes: int) -> Document:
     """Read one file into a Document, or raise SkippedFile saying why not."""
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED:
         raise SkippedFile(source, f"unsupported file type {suffix or '(none)'}: use .txt, .md, "
                           ".html or .pdf")
+    size = regular_size(file, source)
     try:
-        size = file.stat().st_size
         if size > max_bytes:
             raise SkippedFile(source, f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
                               "limit: split the file or raise RAG_MAX_FILE_MB")
@@ -121,24 +171,56 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML page, one block element per paragraph."""
-    from bs4 import BeautifulSoup
+    """Visible text of an HTML page, one block element per paragraph.
 
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text("")
+    One pass of the standard library's tokenizer (the one BeautifulSoup's ``html.parser``
+    builder runs): time is linear in the markup however many or deeply nested its elements.
+    """
+    parser = _TextParser()
+    parser.feed(markup)
+    parser.close()
+    raw = "".join(parser.parts)
     lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in raw.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+class _TextParser(HTMLParser):
+    """Collects text outside hidden elements, with a paragraph break around each block."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden: dict[str, int] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":
+            self._hidden.pop("head", None)  # a page that never closes its head
+        if tag in _HIDDEN_TAGS:
+            self._hidden[tag] = self._hidden.get(tag, 0) + 1
+        elif tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN_TAGS:
+            if self._hidden.get(tag, 0) > 1:
+                self._hidden[tag] -= 1
+            else:
+                self._hidden.pop(tag, None)
+        elif tag in _BLOCK_SET and not self._hidden:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
 def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
@@ -148,7 +230,7 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
         page_texts = [(page.extract_text() or "") for page in reader.pages]
     except SkippedFile:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:  # pypdf raises many kinds on malformed files
         raise SkippedFile(source, f"is not a readable PDF ({type(exc).__name__}: {exc})") from exc
     parts: list[str] = []
     starts: list[int] = []

@@ -41,7 +41,9 @@ SENTENCE_OPENERS = frozenset(
 _BLOCK_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*•▪‣–]|\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+\S")
 _HEADING = re.compile(r"[ \t]*#{1,6}[ \t]")
-_END = re.compile(r"""([.!?…]+|\.\.\.)(["'”’»)\]]*)(?=\s+)""")
+_END = re.compile(r"""(?<![.!?…])([.!?…]++)(["'”’»)\]]*+)(?=\s)""")
+"""A run of end marks is tried once, from its start, and never backtracked into: a long run
+("....") costs its length, not its length squared."""
 _NEXT_START = re.compile(r"""\s+(["'“‘«(\[]*)(\S)""")
 _WORD_BEFORE = re.compile(r"""([\w.'’-]+)$""")
 _NEXT_WORD = re.compile(r"[\w']+")
@@ -121,13 +123,16 @@ def _split_block(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _word_before(block: str, dot: int) -> re.Match[str] | None:
-    """The run of word characters that ends at ``dot``. Searched in a window first (a search
-    from the block's start costs the block's length at every period)."""
-    lo = max(0, dot - _LOOKBACK)
-    wm = _WORD_BEFORE.search(block, lo, dot)
-    if wm is not None and wm.start() == lo and lo > 0:  # the run may start before the window
-        wm = _WORD_BEFORE.search(block, 0, dot)
-    return wm
+    """The run of word characters that ends at ``dot``, searched in a window that doubles
+    while the run fills it (a search from the block's start costs the block's length at every
+    period)."""
+    width = _LOOKBACK
+    while True:
+        lo = max(0, dot - width)
+        wm = _WORD_BEFORE.search(block, lo, dot)
+        if wm is None or wm.start() > lo or lo == 0:
+            return wm
+        width *= 2
 
 
 def _is_abbreviation(block: str, dot: int, next_word_at: int) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ from index.docrecord import NEVER, DocRecord, Snapshot, Version, newest_live
 from index.errors import CollectionNotFound, InvalidCollectionName, StoreUnavailable
 from index.settings import IndexSettings
 
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,58})[A-Za-z0-9]$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
 SENTENCES = "__sentences"
 DOCS = "__docs"
 _PAGE = 5000
@@ -38,8 +39,13 @@ _SNAPSHOT_TRIES = 20
 
 T = TypeVar("T")
 
+_committed_here: set[str] = set()
+"""Versions committed by this process (see :meth:`Store.committed_elsewhere`)."""
+_here_lock = threading.Lock()
+
+
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or "__" in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name:
         raise InvalidCollectionName(str(name))
     return name
 
@@ -156,6 +162,16 @@ class Store:
         (``scoped``: a run may then read only the records it needs)."""
         return dict(self.client.get_collection(self.name + DOCS).metadata or {})
 
+    def committed_elsewhere(self, version: str) -> bool:
+        """Whether ``version`` was committed by another process into the embedded database.
+        Such a process's writes reach this one's open database only in part (the vector
+        index this process holds in memory does not see them), so its reads would fail."""
+        with _here_lock:
+            if not version or version in _committed_here:
+                return False
+        settings = self.client.get_settings()
+        return bool(settings.is_persistent) and "fastapi" not in str(settings.chroma_api_impl)
+
     def version(self) -> str:
         """Changes whenever an indexing run changed the collection (readers cache on it)."""
         return self.committed()[0]
@@ -168,6 +184,8 @@ class Store:
 
     def set_state(self, version: str, generation: int, totals: tuple[int, int] | None,
                   scoped: bool) -> None:
+        with _here_lock:
+            _committed_here.add(version)
         meta: dict[str, Any] = {"version": version, "generation": generation}
         if totals is not None:
             meta |= {"chunks": totals[0], "sentences": totals[1], "scoped": scoped}

@@ -5,11 +5,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from index.errors import RagError
+from index.errors import ConfigError, RagError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (escape sequences, bells, C1 controls) and bidirectional overrides: a
+document could clear the screen, set the window title or hide text with them."""
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: controls and direction overrides removed (line
+    breaks and tabs stay); a lone surrogate is shown as ``\\udXXX``."""
+    text = _UNPRINTABLE.sub("", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _print(text: str, file: TextIO | None = None) -> None:
+    print(terminal_text(text), file=file or sys.stdout)
 
 
 def _env_defaults() -> None:
@@ -65,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             return train_main(argv[1:])
         return _run(_parser().parse_args(argv))
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -74,33 +95,59 @@ def main(argv: list[str] | None = None) -> int:
 
 def _eval(rest: list[str]) -> int:
     from eval.run import main as eval_main
+    from eval.run import parser
+
+    known, _ = parser().parse_known_args(rest)
+    _check_writable(known.out, "--out")  # before the run, not after it
+    return int(eval_main(rest, settings=_settings()))
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write the {option} folder {folder} ({exc.strerror or exc}): "
+                          f"pass a {option} folder you can write to") from exc
+
+
+def _settings() -> Settings:
+    """The settings from ``RAG_*`` variables; a bad value is our error, naming the variable."""
+    from pydantic import ValidationError
+
     from rag.settings import Settings
 
-    return int(eval_main(rest, settings=Settings()))
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RAG_{'_'.join(str(p) for p in err['loc']).upper()}={err.get('input')!r}: "
+            f"{err['msg']}" for err in exc.errors())
+        raise ConfigError(f"bad setting {problems}: fix or unset the variable") from exc
 
 
 def _run(args: argparse.Namespace) -> int:
     from rag.pipeline import Engine
-    from rag.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     engine = Engine(settings)
     if args.command == "index":
         paths = args.paths or [settings.seeds_dir]
         report = engine.index(paths, args.collection, rebuild=args.rebuild,
                               progress=not args.quiet)
-        print(report.summary())
+        _print(report.summary())
         return 0
     if args.command == "collections":
         for name in engine.collections():
-            print(name)
+            _print(name)
         return 0
     if args.command == "ask":
         answer = engine.ask(args.question, None, args.collection)
         if args.json:
             print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
         else:
-            print(format_answer(answer))
+            _print(format_answer(answer))
         return 0
     if args.command == "chat":
         return _chat(engine, args.collection)
@@ -161,9 +208,9 @@ def _chat(engine: object, collection: str | None) -> int:
         try:
             answer = engine.ask(question, history, collection)
         except RagError as exc:
-            print(f"error: {exc}")
+            _print(f"error: {exc}")
             continue
-        print(format_answer(answer))
+        _print(format_answer(answer))
         history.append((question, answer.text))
 
 

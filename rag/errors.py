@@ -3,6 +3,7 @@
 from index.errors import (
     CollectionNotFound,
     ConfigError,
+    IndexingCancelled,
     InvalidCollectionName,
     InvalidQuestion,
     ModelUnavailable,
@@ -15,6 +16,7 @@ from index.errors import (
 __all__ = [
     "CollectionNotFound",
     "ConfigError",
+    "IndexingCancelled",
     "InvalidCollectionName",
     "InvalidQuestion",
     "ModelUnavailable",

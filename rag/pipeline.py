@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.build import Indexer, IndexReport
+from index.build import Indexer, IndexReport, Progress
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
@@ -110,11 +110,13 @@ class Engine:
         return store
 
     def index(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
-              progress: bool = False, base: Path | None = None) -> IndexReport:
+              progress: bool = False, base: Path | None = None,
+              on_progress: Progress | None = None) -> IndexReport:
         """Index ``paths``; sources are named relative to ``base`` (default: the working
-        folder) when inside it."""
+        folder) when inside it. ``on_progress``: see :meth:`index.build.Indexer.build`."""
         indexer = Indexer(self.settings, self.embedder, self.client)
-        return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base)
+        return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base,
+                             on_progress=on_progress)
 
     def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
         return documents_of(self.store(collection))
@@ -143,7 +145,8 @@ class Engine:
                     collection: str | None) -> tuple[_Scored, History, Answer]:
         """Check the input, retrieve and score, and compose the extractive answer."""
         text = self._check_question(question)
-        turns = _check_history(history)
+        turns = _check_history(history, self.settings.max_history_turns,
+                               self.settings.max_history_chars)
         name = check_name(collection or self.settings.collection)
         retriever = self.retriever(name)
         view = retriever.view_soon()  # the version check runs while the question is encoded
@@ -227,6 +230,10 @@ class Engine:
         text = " ".join(_CONTROL.sub(" ", question).split())
         if not text:
             raise InvalidQuestion("the question is empty: type a question about your documents")
+        _check_unicode(text, "the question")
+        if not any(ch.isalnum() for ch in text):
+            raise InvalidQuestion("the question holds no words (only marks, symbols or "
+                                  "invisible characters): type a question about your documents")
         limit = self.settings.max_question_chars
         if len(text) > limit:
             raise InvalidQuestion(
@@ -235,19 +242,38 @@ class Engine:
         return text
 
 
-def _check_history(history: object) -> History:
+def _check_history(history: object, max_turns: int, max_chars: int) -> History:
+    """The last ``max_turns`` turns of ``history``, checked; refused when over ``max_chars``."""
     if history is None:
         return []
     if not isinstance(history, list | tuple):
         raise InvalidQuestion("history must be a list of (question, answer) pairs, oldest first")
     turns: History = []
-    for turn in history:
+    for turn in history[-max_turns:] if max_turns > 0 else ():
         if (not isinstance(turn, list | tuple) or len(turn) != 2
                 or not all(isinstance(x, str) for x in turn)):
             raise InvalidQuestion(
                 "history must be a list of (question, answer) pairs of strings, oldest first")
         turns.append((str(turn[0]), str(turn[1])))
+    size = sum(len(q) + len(a) for q, a in turns)
+    if size > max_chars:
+        raise InvalidQuestion(
+            f"the history of the last {len(turns)} turns is {size:,} characters long, over the "
+            f"{max_chars:,} limit: send fewer or shorter turns (RAG_MAX_HISTORY_CHARS sets the "
+            "limit)")
+    for q, a in turns:
+        _check_unicode(q + a, "the history")
     return turns
+
+
+def _check_unicode(text: str, what: str) -> None:
+    """Refuse text holding a lone surrogate (not valid Unicode: no encoder accepts it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidQuestion(
+            f"{what} holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
+            f"{exc.start}), which is not valid text: send it as UTF-8") from exc
 
 
 _engines: dict[Settings, Engine] = {}

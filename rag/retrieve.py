@@ -24,6 +24,7 @@ import numpy as np
 
 from index.docrecord import Snapshot
 from index.embed import Vectors
+from index.errors import StoreUnavailable
 from index.records import sentence_rows
 from index.store import SENTENCES, Store
 from rag.text import terms
@@ -146,6 +147,14 @@ class Retriever:
         """The view of the committed state; rebuilt when a run has committed a new one."""
         version = self.store.version()
         view = self._view
+        if view is not None and view.version != version and \
+                self.store.committed_elsewhere(version):
+            raise StoreUnavailable(
+                f"the collection {self.store.name} was re-indexed by another process, and this "
+                "process's embedded database cannot read the new state: restart this process "
+                "(the app or the script), or run Chroma as a server and point every process at "
+                "it with RAG_CHROMA_URL to index while serving (README: Running with a Chroma "
+                "server)")
         if view is None or view.version != version:
             with self._lock:
                 view = self._view

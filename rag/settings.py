@@ -30,6 +30,10 @@ class Settings(IndexSettings):
     top_sentences: int = 12
     """Sentences taken straight from the sentence vectors."""
     max_question_chars: int = 2000
+    max_history_turns: int = 8
+    """Earlier turns read for a follow-up (older ones are ignored)."""
+    max_history_chars: int = 20_000
+    """Longest history (those turns, questions and answers together) a question may carry."""
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 20.0

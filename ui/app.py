@@ -5,9 +5,12 @@ All answering and indexing happen in ``rag`` and ``index``; rendering is in :mod
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from index.errors import RagError
+from index.errors import ConfigError, IndexingCancelled, RagError
 from index.load import SUPPORTED
 from rag.pipeline import Engine
 from rag.types import Answer
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 Turn = dict[str, Any]
 STREAM_STEPS = 12
 MAX_SHOWN_TURNS = 50
+UPLOAD_POLL_S = 0.5
+"""How often an upload's progress is shown."""
 """Older turns stay in the history but leave the page, so it stays light."""
 PLACEHOLDER = "Ask a question about the documents. Every claim in the answer cites its sentence."
 VIEWER_HINT = ('<div class="viewer-empty">Click a citation or a document to read it here, '
@@ -69,6 +74,8 @@ class ChatApp:
         self.engine = engine
         self.collection = collection or engine.settings.collection
         self.stream_delay = stream_delay
+        self._cancels: dict[str, threading.Event] = {}
+        """The cancel switch of each page's upload under way."""
 
     def _doc_texts(self, answer: Answer) -> dict[str, str | None]:
         texts: dict[str, str | None] = {}
@@ -191,26 +198,80 @@ class ChatApp:
         return gr.update(choices=names, value=collection or self.collection)
 
     def upload(
-        self, files: list[str] | None, collection: str,
+        self, files: list[str] | None, collection: str, request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio finds the tracker)
-    ) -> tuple[str, str, list[str], Any, None]:
-        """Index uploaded files into ``collection``, with progress; refusals say why."""
+    ) -> Iterator[tuple[Any, ...]]:
+        """Index uploaded files into ``collection`` in the background, showing a bar that
+        moves as their sentences are encoded (questions are answered meanwhile); refusals say
+        why; :meth:`cancel_upload` stops it before its next batch."""
         name = collection or self.collection
         paths = [Path(f) for f in files or []]
         if not paths:
-            return "", *self.documents(name), gr.skip(), None
+            yield "", *self.documents(name), gr.skip(), None
+            return
+        key = _session(request)
+        cancel = self._cancels[key] = threading.Event()
+        shown: dict[str, Any] = {"fraction": 0.0, "what": "waiting for the indexer"}
+        lines: list[tuple[str, str]] = []
 
-        def step(i: int, file: str) -> None:
-            progress(i / len(paths), desc=f"Indexing {file} ({i + 1}/{len(paths)})")
+        def moved(fraction: float, what: str) -> None:
+            if cancel.is_set():
+                raise IndexingCancelled("the upload was cancelled")
+            shown.update(fraction=fraction, what=what)
 
+        def work() -> None:
+            try:
+                lines.extend(ingest(self.engine, [(p, p.name) for p in paths], name, None,
+                                    moved))
+            except RagError as exc:
+                lines.append(("error", str(exc)))
+            except Exception as exc:
+                lines.append(("error", _unexpected(exc)))
+
+        worker = threading.Thread(target=work, name="upload", daemon=True)
+        worker.start()
         try:
-            lines = ingest(self.engine, [(p, p.name) for p in paths], name, step)
-        except RagError as exc:
-            lines = [("error", str(exc))]
-        except Exception as exc:
-            lines = [("error", _unexpected(exc))]
+            while worker.is_alive():
+                fraction, what = float(shown["fraction"]), str(shown["what"])
+                progress(fraction, desc=what)
+                yield render.render_progress(fraction, what), gr.skip(), gr.skip(), gr.skip(), \
+                    gr.skip()
+                worker.join(UPLOAD_POLL_S)
+        finally:  # the page went away or the event was cancelled: stop at the next batch
+            if worker.is_alive():
+                cancel.set()
+                worker.join()
+            self._cancels.pop(key, None)
+            _discard(paths)
         progress(1.0, desc="Done")
-        return render.render_status(lines), *self.documents(name), self.picker(name), None
+        yield render.render_status(lines), *self.documents(name), self.picker(name), None
+
+    def cancel_upload(self, request: gr.Request | None = None) -> str:
+        """Stop this page's upload before its next batch; the collection keeps its state."""
+        cancel = self._cancels.get(_session(request))
+        if cancel is None:
+            return gr.skip()  # type: ignore[no-any-return]
+        cancel.set()
+        return render.render_progress(0.0, "cancelling ...")
+
+
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "local")
+
+
+def _discard(paths: list[Path]) -> None:
+    """Delete Gradio's temporary copies of uploaded files (kept, and served by URL, otherwise):
+    the saved copy, if any, is under the collection's uploads folder. Only files inside
+    Gradio's upload cache are touched."""
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    cache = cache.resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if cache not in resolved.parents:
+            continue
+        resolved.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the per-upload folder, once empty
+            resolved.parent.rmdir()
 
 
 def build_app(engine: Engine, collection: str | None = None,
@@ -254,6 +315,7 @@ def build_app(engine: Engine, collection: str | None = None,
                                 file_count="multiple", file_types=types, type="filepath",
                                 elem_id="upload")
                 status = gr.HTML(elem_id="upload-status", css_template=CSS)
+                cancel = gr.Button("Cancel upload", size="sm", elem_id="cancel-upload")
 
         chat_io: dict[str, Any] = {"fn": app.chat, "inputs": [question, turns, picker],
                                    "outputs": [conversation, turns, question],
@@ -267,7 +329,9 @@ def build_app(engine: Engine, collection: str | None = None,
                         api_visibility="private")
         picker.change(app.documents, [picker], [documents, sources], api_visibility="private")
         files.upload(app.upload, [files, picker], [status, documents, sources, picker, files],
-                     api_visibility="private")
+                     api_visibility="private", show_progress="minimal")
+        cancel.click(app.cancel_upload, None, [status], api_visibility="private",
+                     concurrency_limit=None)
         demo.load(lambda: (app.picker(), *app.documents(app.collection)), None,
                   [picker, documents, sources], api_visibility="private")
         gr.api(app.ask, api_name="ask")  # type: ignore[attr-defined]
@@ -281,6 +345,11 @@ def launch(engine: Engine, host: str | None = None, port: int | None = None,
     engine.store(collection)  # builds the seed collection if missing; fails early otherwise
     demo = build_app(engine, collection)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host or settings.host, server_port=port or settings.port,
-                max_file_size=int(settings.max_upload_mb * 1e6), show_error=False,
-                ssr_mode=False, footer_links=["api"], quiet=False)
+    host, port = host or settings.host, port or settings.port
+    try:
+        demo.launch(server_name=host, server_port=port,
+                    max_file_size=int(settings.max_upload_mb * 1e6), show_error=False,
+                    ssr_mode=False, footer_links=["api"], quiet=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {host}:{port} ({exc.strerror or exc}): another "
+                          "server may hold the port; stop it or pass --port (RAG_PORT)") from exc

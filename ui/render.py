@@ -303,3 +303,10 @@ def render_status(lines: Sequence[tuple[str, str]]) -> str:
     items = "".join(f'<li class="{"ok" if kind == "ok" else "error"}">{esc(msg)}</li>'
                     for kind, msg in lines)
     return f'<ul class="status">{items}</ul>' if items else ""
+
+
+def render_progress(fraction: float, what: str) -> str:
+    """An upload under way: a bar at ``fraction`` (0 to 1) and what it is doing."""
+    share = min(1.0, max(0.0, fraction))
+    return (f'<div class="status progress"><progress max="100" value="{share * 100:.0f}">'
+            f'</progress> {share * 100:.0f}% {esc(what)}</div>')

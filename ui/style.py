@@ -63,6 +63,7 @@ mark.cited .hl { background: #facc15; }
 .status li { padding: 4px 8px; border-radius: 4px; margin: 2px 0; overflow-wrap: anywhere; }
 .status li.ok { background: #ecfdf5; color: #065f46; }
 .status li.error { background: #fef2f2; color: #991b1b; }
+.status.progress progress { width: 60%; vertical-align: middle; }
 .viewer-empty { color: var(--body-text-color-subdued, #666); padding: 8px; }
 """
 

@@ -7,13 +7,15 @@ indexer writes a document's records before the record that marks it complete.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from index.errors import RagError, SkippedFile
+from index.build import Progress
+from index.errors import IndexingCancelled, RagError, SkippedFile
 from index.load import SUPPORTED, load_file
 from index.store import check_name
 from rag.pipeline import Engine
@@ -28,17 +30,23 @@ class UploadRefused(RagError):
 
 def safe_name(name: str) -> str:
     """A plain file name from an untrusted one: no folders, no NUL or control characters,
-    no leading dot, only letters, digits, ``.``, ``-``, ``_`` and spaces."""
-    name = unicodedata.normalize("NFC", str(name).replace("\x00", ""))
-    name = re.split(r"[\\/]", name)[-1]
+    no leading dot, only letters, digits, ``.``, ``-``, ``_`` and spaces.
+
+    Distinct names stay distinct: when characters had to be replaced or dropped (or the name
+    shortened), a short hash of the original name goes before the suffix, so "report (1).txt"
+    and "report [1].txt" are saved as two files; the same name always maps to the same file."""
+    original = re.split(r"[\\/]", unicodedata.normalize("NFC", str(name)))[-1]
+    name = original.replace("\x00", "")
     name = re.sub(r"[^\w.\- ]", "_", name)
-    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" .")
-    if len(name) > MAX_NAME_CHARS:
-        stem, dot, suffix = name.rpartition(".")
-        suffix = suffix[:10] if dot else ""
-        name = (stem if dot else name)[: MAX_NAME_CHARS - len(suffix) - 1].rstrip(" .")
-        name = f"{name}.{suffix}" if suffix else name
-    return name or "upload"
+    name = re.sub(r"\.{2,}", ".", re.sub(r"\s+", " ", name)).strip(" .") or "upload"
+    if name == original and len(name) <= MAX_NAME_CHARS:
+        return name
+    tag = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    stem, dot, suffix = name.rpartition(".")
+    suffix = suffix[:10] if dot else ""
+    stem = (stem if dot else name)[: MAX_NAME_CHARS - len(suffix) - len(tag) - 2].rstrip(" .")
+    stem = f"{stem}-{tag}" if stem else tag
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def upload_dir(data_dir: Path, collection: str) -> Path:
@@ -91,6 +99,9 @@ def save_upload(src: Path, name: str, dest_dir: Path, max_mb: float) -> tuple[Pa
     except OSError as exc:
         staging.unlink(missing_ok=True)
         raise UploadRefused(f"{name}: cannot be saved ({exc.strerror or exc})") from exc
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     backup = None
     if target.exists():
         backup = dest_dir / f".backup-{uuid.uuid4().hex}{target.suffix.lower()}"
@@ -107,21 +118,30 @@ def restore(target: Path, backup: Path | None) -> None:
 
 
 def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
-           step: Callable[[int, str], None] | None = None) -> list[tuple[str, str]]:
+           step: Callable[[int, str], None] | None = None,
+           progress: Progress | None = None) -> list[tuple[str, str]]:
     """Save and index uploaded ``(path, original name)`` files into ``collection``.
 
     Returns ``(kind, message)`` lines, kind ``ok`` or ``error``; one refused file does not
-    stop the others.
+    stop the others. ``progress`` hears the share of the whole upload done, as the files'
+    sentences are encoded; when it raises :class:`IndexingCancelled`, the file being indexed
+    is left as it was and the rest are not indexed.
     """
     dest = upload_dir(engine.settings.data_dir, collection)
     lines: list[tuple[str, str]] = []
     for i, (path, name) in enumerate(files):
         if step is not None:
             step(i, name)
+
+        def moved(done: float, what: str, i: int = i, name: str = name) -> None:
+            if progress is not None:
+                progress((i + done) / len(files), f"{name} ({i + 1}/{len(files)}): {what}")
+
         try:
+            moved(0.0, "checking")
             target, backup = save_upload(path, name, dest, engine.settings.max_upload_mb)
             try:
-                report = engine.index([target], collection)
+                report = engine.index([target], collection, on_progress=moved)
             except BaseException:
                 restore(target, backup)
                 raise
@@ -134,7 +154,15 @@ def ingest(engine: Engine, files: list[tuple[Path, str]], collection: str,
                 done = f"{report.sentences} sentences in {report.seconds:.1f} s"
             else:
                 done = "unchanged, already indexed"
+            if backup is not None and report.indexed:
+                done += f"; it replaces the earlier upload named {target.name}"
             lines.append(("ok", f"{name}: indexed into “{collection}” as {target.name} ({done})"))
+        except IndexingCancelled:
+            lines += [("error", f"{other}: cancelled, not indexed") for _, other in files[i:]]
+            break
         except RagError as exc:
             lines.append(("error", str(exc)))
+        except Exception as exc:  # one odd file never loses the rest of the batch
+            lines.append(("error", f"{name}: could not be indexed ({type(exc).__name__}: "
+                                   f"{exc}); the other files go on"))
     return lines

@@ -1,3 +1,6 @@
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +259,67 @@ def test_a_folder_moved_away_frees_its_names(indexer: Indexer, tmp_path: Path) -
     report = indexer.build([two], "docs")
     assert report.indexed == 1 and not report.skipped
     assert Store(indexer.client, "docs").doc_text("notes.txt") == "The ferry leaves at noon.\n"
+
+
+MALFORMED_PDF = (  # pypdf raises NotImplementedError: an encryption handler it does not know
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages "
+    b"/Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"0000000058 00000 n \ntrailer\n<< /Root 1 0 R /Size 3 /Encrypt << /Filter /Unknown /V 1 >> "
+    b"/ID [<01> <01>] >>\nstartxref\n110\n%%EOF\n")
+
+
+def test_odd_files_are_skipped_with_a_reason_and_the_run_goes_on(indexer: Indexer,
+                                                                 tmp_path: Path) -> None:
+    root = tmp_path / "odd"
+    root.mkdir()
+    (root / "good.txt").write_text("The bridge opened in 1987. It has two lanes.")
+    (root / "broken.pdf").write_bytes(MALFORMED_PDF)
+    (root / "loop.txt").symlink_to("loop.txt")  # a link to itself
+    latin1 = os.fsdecode(bytes(root) + b"/caf\xe9.txt")  # a name that is not UTF-8
+    Path(latin1).write_text("The tunnel opened in 2001.")
+    report = indexer.build([root], "odd")
+    assert report.indexed == 2, report.summary()
+    reasons = dict(report.skipped)
+    assert "not a readable PDF" in reasons["broken.pdf"]
+    assert "cannot be read" in reasons["loop.txt"]
+    assert set(Store(indexer.client, "odd").docs()) == {"good.txt", "caf\\xe9.txt"}
+    again = indexer.build([root], "odd")  # the name's id is stable: unchanged, not re-indexed
+    assert again.unchanged == 2 and again.indexed == 0
+
+
+def test_a_named_pipe_is_skipped_instead_of_read_forever(indexer: Indexer,
+                                                         tmp_path: Path) -> None:
+    root = tmp_path / "pipes"
+    root.mkdir()
+    (root / "good.txt").write_text("The bridge opened in 1987.")
+    os.mkfifo(root / "x.txt")
+    reports: list[Any] = []
+    worker = threading.Thread(target=lambda: reports.append(indexer.build([root], "pipes")),
+                              daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "indexing hangs reading a named pipe"
+    (report,) = reports
+    assert report.indexed == 1 and "not a regular file" in dict(report.skipped)["x.txt"]
+
+
+def test_waiting_for_another_indexer_says_so(indexer: Indexer, corpus: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    import fcntl
+
+    lock = indexer.settings.data_dir / "locks" / "docs.lock"
+    lock.parent.mkdir(parents=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another run holds the collection
+        worker = threading.Thread(target=indexer.build, args=([corpus], "docs"), daemon=True)
+        with caplog.at_level("WARNING"):
+            worker.start()
+            for _ in range(300):
+                if "waiting for another indexing run" in caplog.text:
+                    break
+                time.sleep(0.1)
+            said = caplog.text
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(120)
+    assert "waiting for another indexing run of the collection docs" in said
+    assert counts(indexer)[2] == 2  # then it ran

@@ -56,3 +56,19 @@ def test_an_overlong_sentence_is_cut_into_pieces_that_fit(embedder: Embedder) ->
 
 def test_tiktoken_counts_offline() -> None:
     assert tiktoken_counter()("Hello world") == 2
+
+
+def test_cutting_a_long_text_without_sentence_breaks_reads_it_a_bounded_number_of_times(
+        embedder: Embedder) -> None:
+    text = " ".join(f"word{i % 97}" for i in range(20_000))  # 130 KB, no sentence break
+    read = 0
+
+    def counting(piece: str) -> int:
+        nonlocal read
+        read += len(piece)
+        return embedder.count_pieces(piece)
+
+    sentences = fit_sentences(split_sentences(text), text, embedder.max_pieces, counting)
+    assert len(sentences) > 50
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert read < 30 * len(text)  # linear: each cut reads a window, never the rest of the text

@@ -7,12 +7,13 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.embed import Embedder, TorchEncoder, default_model_path
+from index.embed import Embedder, TorchEncoder, Vectors, default_model_path
 from index.errors import ConfigError, ModelUnavailable
 from index.onnx_model import OnnxEncoder, cached_path
 from index.segment import split_sentences
@@ -195,3 +196,21 @@ def test_a_changed_model_gets_a_new_cache_folder(tmp_path: Path) -> None:
     config = copy / "config.json"
     config.write_text(config.read_text().replace('"hidden_act"', '"hidden_act" '))
     assert cached_path(copy, tmp_path) != before
+
+
+def test_a_question_waits_for_one_batch_not_for_a_whole_document(embedder: Embedder) -> None:
+    document = [f"Sentence {i} says the bridge over the river opened in {1900 + i % 99}."
+                for i in range(1000)]
+    expected = embedder.embed(document[:40])
+    indexed: list[Vectors] = []
+    worker = threading.Thread(target=lambda: indexed.append(embedder.embed(document)))
+    worker.start()
+    time.sleep(0.5)  # the document's encoding is under way
+    started = time.perf_counter()
+    question = embedder.embed(["When did the bridge open?"])
+    waited = time.perf_counter() - started
+    still_indexing = worker.is_alive()
+    worker.join()
+    assert still_indexing, f"the question waited {waited:.1f} s, for the whole document"
+    assert question.shape == (1, embedder.dimension)
+    np.testing.assert_allclose(indexed[0][:40], expected, atol=1e-5)  # same vectors, in order

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,18 @@ def test_page_of_counts_page_starts_up_to_the_offset() -> None:
     assert [doc.page_of(i) for i in (0, 9, 10, 19, 20, 29)] == [1, 1, 2, 2, 3, 3]
     assert Document("x.pdf", "a" * 30, "0" * 64, "pdf", (5, 10)).page_of(2) == 1
     assert Document("x.txt", "a", "0" * 64, "txt").page_of(0) is None
+
+
+@pytest.mark.parametrize("markup", [
+    "<html><body>" + "".join(f"<p>Paragraph {i}.</p>" for i in range(20_000)) + "</body></html>",
+    "<div>" * 20_000 + "deep" + "</div>" * 20_000,
+])
+def test_html_extraction_is_linear_in_the_markup(markup: str) -> None:
+    started = time.perf_counter()
+    text = html_to_text(markup)
+    assert "Paragraph 19999." in text or text == "deep"
+    assert time.perf_counter() - started < 5.0  # quadratic: minutes
+
+
+def test_an_unclosed_head_hides_only_the_head() -> None:
+    assert html_to_text("<html><head><title>T</title><body><p>Body text.</p>") == "Body text."

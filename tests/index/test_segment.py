@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,14 @@ def test_quotation_over_several_paragraphs_keeps_offsets() -> None:
 def test_empty_and_symbol_only_text_has_no_sentences() -> None:
     assert texts("") == []
     assert texts("  \n\n---\n***  ") == []
+
+
+@pytest.mark.parametrize("text", [
+    "." * 100_000 + "x",  # one long run of end marks
+    ("x" * 200 + ". The ") * 500,  # long words before many periods
+])
+def test_splitting_is_linear_in_the_text(text: str) -> None:
+    started = time.perf_counter()
+    sentences = split_sentences(text)
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert time.perf_counter() - started < 2.0  # quadratic: over a minute

@@ -95,6 +95,10 @@ def test_same_question_same_answer(seed_engine: Engine) -> None:
         ("x" * 100_000, "over the 2,000 limit"),
         (42, "must be text"),
         (None, "must be text"),
+        ("How many\udc80 victims?", "unpaired surrogate"),
+        ("???", "no words"),
+        ("🙂🙂🙂", "no words"),
+        ("\u200b", "no words"),
     ],
 )
 def test_bad_questions_raise_our_error(seed_engine: Engine, question: object, match: str) -> None:
@@ -109,11 +113,30 @@ def test_bad_history_raises_our_error(seed_engine: Engine) -> None:
         seed_engine.ask("Who examined them?", history=[("only one",)])
 
 
+def test_history_is_bounded(seed_engine: Engine) -> None:
+    big = [("Who examined them?", "x" * 4_000_000)]
+    with pytest.raises(InvalidQuestion, match="over the 20,000 limit"):
+        seed_engine.ask("And when?", history=big)
+    with pytest.raises(InvalidQuestion, match="unpaired surrogate"):
+        seed_engine.ask("And when?", history=[("Who?", "An \ud800 answer")])
+    # a long conversation is fine: only its last turns are read
+    long = [(f"Question {i}?", f"Answer {i}.") for i in range(10_000)]
+    a = seed_engine.ask("How many Azerbaijanis became victims of landmines?", history=long)
+    assert "282" in a.text
+
+
+def test_a_content_free_follow_up_is_refused_not_answered_again(seed_engine: Engine) -> None:
+    first = seed_engine.ask("How many Azerbaijanis became victims of landmines?")
+    for follow_up in ("???", "🙂", "\u200b"):
+        with pytest.raises(InvalidQuestion, match="no words"):
+            seed_engine.ask(follow_up, history=[("How many Azerbaijanis became victims of "
+                                                 "landmines?", first.text)])
+
+
 def test_control_characters_and_other_scripts_get_a_sensible_answer(seed_engine: Engine) -> None:
     a = seed_engine.ask("How many\x00 Azerbaijanis\x07 became victims of landmines?")
     assert not a.refused and "282" in a.text
-    for q in ("Сколько азербайджанцев стали жертвами мин?", "地雷の犠牲者は何人ですか？",
-              "🙂🙂🙂"):
+    for q in ("Сколько азербайджанцев стали жертвами мин?", "地雷の犠牲者は何人ですか？"):
         b = seed_engine.ask(q)
         check_citations(b)  # refused or cited: never a wrong offset
 
@@ -123,6 +146,9 @@ def test_unknown_and_invalid_collections(seed_engine: Engine) -> None:
         seed_engine.ask("Who?", collection="nothing")
     with pytest.raises(InvalidCollectionName):
         seed_engine.ask("Who?", collection="../../etc")
+    for name in ("seed\n", "seed\r\n"):  # a trailing line break is not part of a valid name
+        with pytest.raises(InvalidCollectionName):
+            seed_engine.ask("Who?", collection=name)
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str], tmp_path: Path,

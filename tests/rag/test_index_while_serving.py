@@ -30,6 +30,7 @@ import pytest
 import index.build as build
 from index.build import Indexer
 from index.embed import Embedder
+from index.errors import StoreUnavailable
 from index.store import Store
 from rag.pipeline import Engine
 from rag.settings import Settings
@@ -278,3 +279,32 @@ def test_a_reader_opening_mid_run_sees_one_version(scenario: Scenario) -> None:
         q: ("A" if fresh[q] == scenario.single_a[q] else
             "B" if fresh[q] == scenario.single_b[q] else fresh[q]) for q in QUESTIONS}
 
+
+
+def test_a_serving_process_says_what_to_do_after_another_process_reindexes(
+        tmp_path: Path, embedder: Embedder) -> None:
+    """With the embedded database, a commit by another process cannot be read by a process
+    that already serves the collection: it says so (restart, or use a Chroma server) instead
+    of failing with a store error, and a fresh process sees the new state."""
+    import os
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "zorblax.txt").write_text(ZORBLAX_A)
+    data = tmp_path / "data"
+    engine = Engine(Settings(data_dir=data), embedder=embedder)
+    engine.index([docs], COLLECTION)
+    question = "When did the Zorblax bridge open?"
+    assert "1987" in engine.ask(question, None, COLLECTION).text
+    (docs / "zorblax.txt").write_text(ZORBLAX_B)
+    rag = Path(sys.executable).parent / "rag"
+    env = dict(os.environ, RAG_DATA_DIR=str(data))
+    subprocess.run([str(rag), "index", str(docs), "--collection", COLLECTION, "--quiet"],
+                   check=True, env=env, capture_output=True, timeout=300)
+    with pytest.raises(StoreUnavailable, match=r"re-indexed by another process.*RAG_CHROMA_URL"):
+        engine.ask(question, None, COLLECTION)
+    fresh = subprocess.run([str(rag), "ask", question, "--collection", COLLECTION], env=env,
+                           capture_output=True, text=True, timeout=300, check=True)
+    assert "1991" in fresh.stdout

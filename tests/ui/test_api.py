@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -118,7 +120,7 @@ def test_upload_handler_creates_collection_and_answers(ui_engine: Engine,
     app = ChatApp(ui_engine, stream_delay=0)
     doc = tmp_path / "quokka.md"
     doc.write_text("# Notes\n\nThe Quokka festival takes place every March in Perth.\n")
-    status, docs_html, sources, picker, cleared = app.upload([str(doc)], "fresh-uploads")
+    *_, (status, docs_html, sources, picker, cleared) = app.upload([str(doc)], "fresh-uploads")
     assert 'class="ok"' in status and "quokka.md" in status and cleared is None
     assert sources == ["quokka.md"] and "fresh-uploads" in docs_html
     assert "fresh-uploads" in picker["choices"] or ("fresh-uploads", "fresh-uploads") in \
@@ -126,5 +128,64 @@ def test_upload_handler_creates_collection_and_answers(ui_engine: Engine,
     *_, (html, turns, _) = app.chat("When does the Quokka festival take place?", [],
                                     "fresh-uploads")
     assert "March" in html and turns[0]["citations"][0]["source"] == "quokka.md"
-    status, *_ = app.upload([str(doc)], "../escape")
+    *_, (status, *_) = app.upload([str(doc)], "../escape")
     assert 'class="error"' in status and "invalid collection name" in status
+
+
+def test_uploaded_temp_copies_are_deleted(ui_engine: Engine, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    kept, refused = cache / "a1" / "wombat.md", cache / "b2" / "tool.exe"
+    for path in (kept, refused):
+        path.parent.mkdir(parents=True)
+    kept.write_text("The Wombat fair opens every April in Hobart.\n")
+    refused.write_bytes(b"MZ")
+    status, *_ = app_upload(ui_engine, [str(kept), str(refused)], "temp-uploads")
+    assert 'class="ok"' in status and 'class="error"' in status
+    assert list(cache.rglob("*")) == []  # nothing left to download by URL
+    outside = tmp_path / "mine.md"
+    outside.write_text("The Wombat fair opens every April in Hobart.\n")
+    app_upload(ui_engine, [str(outside)], "temp-uploads")
+    assert outside.exists()  # a file outside Gradio's cache is never deleted
+
+
+def app_upload(engine: Engine, files: list[str], collection: str) -> tuple[Any, ...]:
+    *_, last = ChatApp(engine, stream_delay=0).upload(files, collection)
+    return tuple(last)
+
+
+def test_a_port_in_use_is_our_error(ui_engine: Engine) -> None:
+    import socket
+
+    from index.errors import ConfigError
+    from ui.app import launch
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot serve on 127.0.0.1:{port}.*--port"):
+            launch(ui_engine, "127.0.0.1", port)
+
+
+def test_an_upload_shows_moving_progress_answers_meanwhile_and_can_be_cancelled(
+        ui_engine: Engine, tmp_path: Path) -> None:
+    doc = tmp_path / "long.txt"
+    doc.write_text(" ".join(f"Sentence {i} says the Kestrel bridge carries {i} cars a day."
+                            for i in range(1500)))
+    app = ChatApp(ui_engine, stream_delay=0)
+    steps = app.upload([str(doc)], "progress-uploads")
+    shown = [next(steps)[0] for _ in range(4)]  # the bar, twice a second
+    started = time.perf_counter()
+    answer = ui_engine.ask(QUESTION)  # answered while the upload is encoded
+    waited = time.perf_counter() - started
+    shown += [next(steps)[0] for _ in range(2)]
+    assert "282" in answer.text
+    percents = {int(m) for html in shown for m in re.findall(r'value="(\d+)"', html)}
+    assert len(percents) >= 2 and max(percents) < 100, shown  # it moves
+    assert waited < 10, f"a question waited {waited:.1f} s behind the upload"
+    app.cancel_upload()
+    *_, (status, _, sources, *_) = list(steps)
+    assert "cancelled" in status and "long.txt" not in sources
+    assert not (ui_engine.settings.data_dir / "uploads" / "progress-uploads" / "long.txt").exists()

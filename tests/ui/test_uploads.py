@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,20 @@ def test_safe_name_is_a_plain_name(name: str) -> None:
 def test_safe_name_keeps_ordinary_names() -> None:
     assert safe_name("../../x.txt") == "x.txt"
     assert safe_name("/etc/passwd.txt") == "passwd.txt"
-    assert safe_name("a\x00b.txt") == "ab.txt"
-    assert safe_name("Report 2024 (final).md") == "Report 2024 _final_.md"
+    assert re.fullmatch(r"ab-[0-9a-f]{8}\.txt", safe_name("a\x00b.txt"))
+    assert re.fullmatch(r"Report 2024 _final_-[0-9a-f]{8}\.md", safe_name("Report 2024 (final).md"))
     assert safe_name("café.txt") == "café.txt"
-    assert safe_name("..") == "upload"
+    assert re.fullmatch(r"upload-[0-9a-f]{8}", safe_name(".."))
     assert safe_name("x" * 500 + ".txt").endswith(".txt")
+
+
+@pytest.mark.parametrize("names", [
+    ("report (1).txt", "report [1].txt"), ("a<b.txt", "a>b.txt"), ("😀.txt", "😃.txt"),
+    ("x" * 200 + "1.txt", "x" * 200 + "2.txt")])
+def test_distinct_names_are_saved_as_distinct_files(names: tuple[str, str]) -> None:
+    first, second = (safe_name(n) for n in names)
+    assert first != second
+    assert safe_name(names[0]) == first  # the same name always maps to the same file
 
 
 @pytest.mark.parametrize("name", TRICKY)
@@ -118,3 +128,36 @@ def test_ingest_indexes_and_refuses_without_half_indexing(tmp_path: Path,
     with pytest.raises(InvalidCollectionName):
         ingest(engine, [(good, "x.txt")], "../evil")
     assert not (tmp_path / "data" / "evil").exists()
+
+
+MALFORMED_PDF = (  # pypdf raises NotImplementedError: an encryption handler it does not know
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages "
+    b"/Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"0000000058 00000 n \ntrailer\n<< /Root 1 0 R /Size 3 /Encrypt << /Filter /Unknown /V 1 >> "
+    b"/ID [<01> <01>] >>\nstartxref\n110\n%%EOF\n")
+
+
+def test_a_malformed_pdf_does_not_lose_the_rest_of_the_batch(tmp_path: Path,
+                                                             embedder: Embedder) -> None:
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(MALFORMED_PDF)
+    good = tmp_path / "good.txt"
+    good.write_text("The Zorblax bridge was completed in 1987.")
+    lines = ingest(engine, [(broken, "broken.pdf"), (good, "good.txt")], "uploads-test")
+    assert [kind for kind, _ in lines] == ["error", "ok"], lines
+    assert "not a readable PDF" in lines[0][1]
+    folder = tmp_path / "data" / "uploads" / "uploads-test"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.txt"]  # nothing hidden left
+
+
+def test_two_uploads_whose_names_differ_are_both_kept(tmp_path: Path, embedder: Embedder) -> None:
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    one, two = tmp_path / "one.txt", tmp_path / "two.txt"
+    one.write_text("The first report says the bridge opened in 1987.")
+    two.write_text("The second report says the tunnel opened in 2001.")
+    lines = ingest(engine, [(one, "report (1).txt"), (two, "report [1].txt")], "uploads-test")
+    assert [kind for kind, _ in lines] == ["ok", "ok"], lines
+    saved = [safe_name("report (1).txt"), safe_name("report [1].txt")]
+    assert all(f"as {name}" in line for name, (_, line) in zip(saved, lines, strict=True))
+    assert sorted(d["source"] for d in engine.documents("uploads-test")) == sorted(saved)

@@ -1,0 +1,51 @@
+"""The ``rag`` command's terminal output: document text never drives the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main, terminal_text
+
+
+def test_terminal_text_strips_controls_and_keeps_line_breaks() -> None:
+    raw = "Clear\x1b[2J the \x1b]0;owned\x07screen\x9b31m,\u202egnp.exe\ttab\nnext"
+    assert terminal_text(raw) == "Clear[2J the ]0;ownedscreen31m,gnp.exe\ttab\nnext"
+    assert terminal_text("lone \udc80") == "lone \\udc80"
+
+
+def test_ask_prints_document_text_without_escape_sequences(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "evil\x1b[8m.txt").write_text(
+        "The Zorblax bridge was completed in 1987.\x1b[2J\x1b]0;pwned\x07 It has two lanes.")
+    assert main(["index", str(docs), "--collection", "evil", "--quiet"]) == 0
+    assert main(["ask", "When was the Zorblax bridge completed?", "--collection", "evil"]) == 0
+    out = capsys.readouterr()
+    assert "1987" in out.out
+    assert "\x1b" not in out.out + out.err and "\x07" not in out.out + out.err
+
+
+def test_a_bad_setting_is_our_error_naming_the_variable(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_MAX_FILE_MB", "abc")
+    assert main(["collections"]) == 2
+    err = capsys.readouterr().err
+    assert "RAG_MAX_FILE_MB='abc'" in err and "Traceback" not in err
+
+
+def test_eval_checks_its_out_folder_and_dataset_before_running(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["eval", "--dataset", "seed", "--limit", "1", "--no-baseline", "--quiet",
+                 "--out", str(blocker / "report")]) == 2
+    assert "cannot write the --out folder" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"title": "x", "paragraphs": [{"qas": 1}]}]}')
+    assert main(["eval", "--dataset", str(bad), "--no-baseline", "--quiet",
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "malformed" in err and "Traceback" not in err
