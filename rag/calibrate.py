@@ -5,7 +5,8 @@
 The validation articles of ``squad2-dev-half.json`` (:data:`rag.training.data.VALIDATION_TITLES`:
 not trained on, not reported) become documents in a scratch collection. Every question runs the
 normal retrieval and first-stage scoring, and the reader reads the best ``MAX_CANDIDATES``
-sentences. From these, with no further model calls, it picks:
+sentences. Off-topic questions join them: questions of the other articles asked of a collection
+holding one article alone, which must be refused. From these, with no further model calls, it picks:
 
 - ``candidates``: how many first-stage sentences the reader reads;
 - ``require_fit``: whether a sentence must hold the kind of thing asked for (a hand rule; kept
@@ -39,6 +40,8 @@ from rag.settings import Settings
 from rag.training.data import TRAIN_FILE, VALIDATION_TITLES, Article, read_articles
 
 MAX_CANDIDATES = 24
+OFF_TOPIC_QUESTIONS = 100
+"""Questions of the other articles asked of each article alone (see observe_elsewhere)."""
 CANDIDATE_CHOICES = (8, 12, 16, 24)
 SECOND_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01)
 
@@ -93,6 +96,38 @@ def observe(engine: Engine, articles: Sequence[Article], folder: Path,
             tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
                 first, probs, strict=True)),
             article.title))
+    return out
+
+
+def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
+                      per_article: int = OFF_TOPIC_QUESTIONS,
+                      progress: bool = True) -> list[Observation]:
+    """Questions asked of a collection that holds only another article: the documents do not
+    cover them at all, and the right answer is a refusal (SQuAD has no such questions)."""
+    from tqdm import tqdm
+
+    assert engine.reader is not None
+    todo = []
+    for i, article in enumerate(articles):
+        own = folder / f"only-{i}"
+        own.mkdir()
+        (own / f"{article.title}.txt").write_text(article.text, encoding="utf-8")
+        engine.index([own], f"calibrate-only-{i}", base=own)
+        others = [(a, q) for a in articles if a is not article for q in a.questions]
+        todo += [(f"calibrate-only-{i}", a, q)
+                 for a, q in others[::max(1, len(others) // per_article)][:per_article]]
+    out = []
+    for collection, asked_of, q in tqdm(todo, desc="off-topic questions", disable=not progress,
+                                        file=sys.stderr):
+        _, first, passages = engine.first_stage(q.text, [], collection)
+        first, passages = first[:MAX_CANDIDATES], passages[:MAX_CANDIDATES]
+        probs = engine.reader.probabilities(q.text, passages)
+        out.append(Observation(
+            False, tuple(float(p) for p in probs), tuple(c.fits for c in first),
+            (False,) * len(first),
+            tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
+                first, probs, strict=True)),
+            asked_of.title))
     return out
 
 
@@ -193,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / "docs"
             folder.mkdir()
             engine = Engine(Settings(data_dir=Path(tmp) / "data"))
-            observations = observe(engine, articles, folder, args.limit)
+            observations = (observe(engine, articles, folder, args.limit)
+                            + observe_elsewhere(engine, articles, folder))
         if args.cache is not None:
             args.cache.write_text(json.dumps([o.__dict__ for o in observations]),
                                   encoding="utf-8")

@@ -29,14 +29,18 @@ def test_eval_run_writes_the_report(tmp_path: Path, embedder: Embedder,
         assert (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert list(summary["datasets"]) == ["seed", "xquad"]
+    assert all(d["baseline"]["verbatim"]["rate"] == 1.0 for d in summary["datasets"].values())
     for systems in summary["datasets"].values():
-        assert set(systems) == {"ours", "baseline"}
+        assert set(systems) == {"ours", "rules", "baseline"}
         for system in systems.values():
             assert system["cases"] == 3
-            assert system["verbatim"]["rate"] == 1.0
+            # every citation made is verbatim (None: a system refused all three)
+            assert system["verbatim"]["rate"] in (1.0, None)
+            assert system["verbatim"]["exact"] == system["verbatim"]["citations"]
             assert [p["k"] for p in system["curve"]] == [1, 2, 3, 4, 5]
     rows = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
-    assert len(rows) == 6 and all(set(r["systems"]) == {"ours", "baseline"} for r in rows)
+    assert len(rows) == 6 and all(set(r["systems"]) == {"ours", "rules", "baseline"}
+                                  for r in rows)
     ours = [r["systems"]["ours"] for r in rows if r["dataset"] == "xquad"]
     # sources are the corpus file names, the names the gold spans use
     assert all(c[0] == "Super_Bowl_50.txt" for r in ours for c in r["citations"])
@@ -47,6 +51,7 @@ def test_eval_run_writes_the_report(tmp_path: Path, embedder: Embedder,
                and 1 <= len(r["systems"]["baseline"]["chunks"]) <= 4 for r in rows)
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     assert "| xquad | baseline |" in report and "where-the-system-fails" in report
+    assert "| xquad | rules |" in report and "trained reader" in report
     assert "90.1" in report and "72.5" in report
     assert "report:" in capsys.readouterr().out
     # the eval collections stay apart from the user's store

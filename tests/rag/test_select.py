@@ -1,7 +1,7 @@
 """Lexical coverage (the share of a question's weighted words a sentence holds), and how the
 reader's probabilities rank and choose sentences."""
 
-from rag.select import choose, coverage, read_candidates
+from rag.select import FEATURES, choose, coverage, read_candidates
 from rag.text import terms
 from rag.types import Candidate
 
@@ -30,7 +30,7 @@ def test_no_question_words_cover_nothing() -> None:
 
 def candidate(i: int, score: float, fits: bool = True) -> Candidate:
     return Candidate(f"s{i}", "doc.txt", i, i * 10, i * 10 + 5, f"sentence {i}", 0.0, 0.0,
-                     score, fits)
+                     score, fits, (0.0,) * len(FEATURES))
 
 
 def test_read_candidates_rank_by_the_readers_probability() -> None:
