@@ -92,10 +92,13 @@ def chat_model(settings: Settings) -> Any:
             raise ModelFailed("no API key for the model: set OPENAI_API_KEY (or RAG_LLM_API_KEY),"
                               " or RAG_LLM_BASE_URL to a local OpenAI-compatible server")
         key = "not-needed"  # local servers take any key
+    # OpenAI reads max_completion_tokens; OpenAI-compatible servers (llama.cpp, vLLM, LM Studio)
+    # read only max_tokens, which langchain-openai renames: it goes in the request body as is.
+    limit: dict[str, Any] = ({"extra_body": {"max_tokens": settings.llm_max_tokens}} if base
+                             else {"max_completion_tokens": settings.llm_max_tokens})
     return ChatOpenAI(model=model, base_url=base, api_key=SecretStr(key),
                       timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                      temperature=settings.llm_temperature,
-                      max_completion_tokens=settings.llm_max_tokens, use_responses_api=False)
+                      temperature=settings.llm_temperature, use_responses_api=False, **limit)
 
 
 def select_evidence(candidates: Sequence[Candidate], k: int) -> tuple[Candidate, ...]:

@@ -11,6 +11,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -41,6 +43,8 @@ class ScriptedOpenAIServer:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.closed = 0
+        """Requests whose connection the client closed while the reply was being prepared."""
         self._lock = threading.Lock()
         server = self
 
@@ -72,7 +76,10 @@ class ScriptedOpenAIServer:
                 reply: Reply | None) -> None:
         if reply is None:
             reply = Reply(status=500, raw=b'{"error": {"message": "no scripted reply left"}}')
-        time.sleep(reply.delay)
+        if not self._wait(handler.connection, reply.delay):
+            with self._lock:
+                self.closed += 1
+            return
         content = reply.content(body) if callable(reply.content) else reply.content
         base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body["model"]}
         if reply.raw is not None or reply.status != 200:
@@ -97,6 +104,16 @@ class ScriptedOpenAIServer:
                  "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
             self._send(handler, 200, "application/json", json.dumps(completion).encode())
+
+    @staticmethod
+    def _wait(connection: socket.socket, seconds: float) -> bool:
+        """Sleep ``seconds`` (a model generating); False as soon as the client closes."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([connection], [], [], min(left, 0.05))
+            if readable and connection.recv(1, socket.MSG_PEEK) == b"":
+                return False
+        return True
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, kind: str, data: bytes) -> None:

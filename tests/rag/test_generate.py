@@ -142,6 +142,25 @@ def test_the_model_refusing_is_a_refusal(make_engine: MakeEngine, openai_server:
     assert b.claims[0].verdict == "unsupported" and "withheld" in (b.notice or "")
 
 
+def test_the_length_limit_is_sent_as_max_tokens(make_engine: MakeEngine,
+                                               openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    make_engine(llm_max_tokens=77).ask(QUESTION)
+    request = openai_server.requests[0]  # llama.cpp and vLLM read only max_tokens
+    assert request["max_tokens"] == 77 and "max_completion_tokens" not in request
+
+
+def test_a_timeout_closes_the_request_and_is_not_retried(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(*[openai_server.Reply("282 Azerbaijanis [1].", delay=3.0)] * 2)
+    a = make_engine(llm_timeout_s=0.5, llm_max_retries=Settings().llm_max_retries).ask(QUESTION)
+    assert "did not answer within 0.5 s" in (a.notice or "")
+    deadline = time.monotonic() + 2.0
+    while openai_server.closed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(openai_server.requests) == 1 and openai_server.closed == 1
+
+
 def test_a_timeout_falls_back_to_the_extractive_answer(
         make_engine: MakeEngine, openai_server: Any, seed_engine: Engine) -> None:
     slow = openai_server.Reply("282 Azerbaijanis [1].", delay=3.0)
@@ -274,3 +293,7 @@ def test_ollama_and_openai_models_are_built_from_settings(tmp_path: Path) -> Non
                                 llm_base_url="http://127.0.0.1:8000/v1", llm_api_key=None))
     assert local.model_name == "qwen2.5-7b-instruct" and local.temperature == 0.0
     assert local.openai_api_base == "http://127.0.0.1:8000/v1"
+    assert ollama.num_predict == Settings().llm_max_tokens
+    hosted = chat_model(Settings(data_dir=tmp_path, answerer="openai:gpt-4o-mini",
+                                 llm_api_key="k", llm_max_tokens=64))
+    assert hosted.max_tokens == 64 and hosted.extra_body is None  # max_completion_tokens
