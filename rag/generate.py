@@ -192,9 +192,9 @@ class GenerativeAnswerer:
                 raise
             yield replace(extractive, notice=(
                 f"The model ({self.settings.answerer}) was not used: {exc}. This is the "
-                "extractive answer: sentences quoted from the documents."))
+                "extractive answer: sentences quoted from the documents."), fallback=str(exc))
             return
-        yield result
+        yield replace(result, answerer=self.settings.answerer)
 
     def _call(self, messages: list[Any], stream: bool) -> Iterator[str]:
         try:

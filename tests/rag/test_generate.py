@@ -7,6 +7,7 @@ the prompt it receives, the verification of every claim, and what the user sees.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import socket
 import time
@@ -248,6 +249,41 @@ def test_a_fallback_notice_is_shown_in_the_chat(make_engine: MakeEngine,
     openai_server.queue("no markers here at all")
     *_, (html, _, _) = ChatApp(make_engine(), stream_delay=0).chat(QUESTION, [], "seed")
     assert 'class="notice"' in html and "was not used" in html and 'class="citation"' in html
+
+
+def test_json_says_which_answerer_wrote_the_answer(
+        make_engine: MakeEngine, openai_server: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, seed_engine: Engine) -> None:
+    from rag.cli import main
+
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}]. The mines came "
+                                  "from Zenit [1].", "no markers here at all")
+    for key, value in {"RAG_DATA_DIR": str(seed_engine.settings.data_dir),
+                       "RAG_ANSWERER": "openai:fake-model", "RAG_LLM_BASE_URL": openai_server.url,
+                       "RAG_LLM_API_KEY": "k", "RAG_LLM_TIMEOUT_S": "10"}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["ask", QUESTION, "--json"]) == 0
+    model = json.loads(capsys.readouterr().out)
+    assert (model["answerer"], model["notice"], model["fallback"]) == (
+        "openai:fake-model", None, None)
+    assert [(c["text"], c["verdict"], c["reason"], c["markers"]) for c in model["claims"]] == [
+        (f"{VICTIMS_CLAIM}. [1]", "supported", "", [1]),
+        ("The mines came from Zenit.", "unsupported", "zenit is not in the cited sentence", [])]
+    assert main(["ask", QUESTION, "--json"]) == 0
+    fell = json.loads(capsys.readouterr().out)
+    assert fell["answerer"] == "extractive" and fell["claims"] == []
+    assert fell["fallback"] == "the model's answer cites no evidence sentence (no [n] markers)"
+    assert "was not used" in fell["notice"] and fell["citations"]
+
+
+def test_the_ask_endpoint_carries_the_fallback(make_engine: MakeEngine,
+                                               openai_server: Any) -> None:
+    from ui.app import ChatApp
+
+    openai_server.queue("no markers here at all")
+    got = ChatApp(make_engine(), stream_delay=0).ask(QUESTION)
+    assert got["answerer"] == "extractive" and "no [n] markers" in got["fallback"]
+    assert "was not used" in got["notice"] and got["claims"] == []
 
 
 def test_history_goes_to_the_model(make_engine: MakeEngine, openai_server: Any) -> None:
