@@ -190,9 +190,11 @@ class GenerativeAnswerer:
         except ModelFailed as exc:
             if not self.settings.llm_fallback:
                 raise
+            shown = ("No sentence of the documents answers it either." if extractive.refused
+                     else "This is the extractive answer: sentences quoted from the documents.")
             yield replace(extractive, notice=(
-                f"The model ({self.settings.answerer}) was not used: {exc}. This is the "
-                "extractive answer: sentences quoted from the documents."), fallback=str(exc))
+                f"The model ({self.settings.answerer}) was not used: {exc}. {shown}"),
+                fallback=str(exc))
             return
         yield replace(result, answerer=self.settings.answerer)
 
@@ -219,6 +221,11 @@ class GenerativeAnswerer:
                 return replace(extractive, text=refusal_text(extractive.collection), citations=(),
                                refused=True, notice=None)
             raise ModelFailed("the model's answer cites no evidence sentence (no [n] markers)")
-        return verify(text, question, extractive, evidence, self.embedder,
-                      self.settings.claim_support_min, self.settings.drop_unsupported)
+        result = verify(text, question, extractive, evidence, self.embedder,
+                        self.settings.claim_support_min, self.settings.drop_unsupported)
+        if not result.citations:  # nothing it wrote checked out: not a "documents don't say"
+            why = result.claims[0].reason if result.claims else "no sentence"
+            raise ModelFailed("no sentence of the model's answer is supported by the sentence "
+                              f"it cites (the first: {why})")
+        return result
 

@@ -28,6 +28,7 @@ from rag.types import Answer
 SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
 QUESTION = "How many Azerbaijanis became victims of landmine explosions?"
 UNANSWERABLE = "What's the weather forecast for Baku tomorrow?"
+UNDATED = "On what date did the 44-day war end?"
 VICTIMS = "282 Azerbaijanis became victims"
 PLANTED = "plated landmines in thousands"
 VICTIMS_CLAIM = "282 Azerbaijanis became victims of landmine explosions"
@@ -138,9 +139,25 @@ def test_the_model_refusing_is_a_refusal(make_engine: MakeEngine, openai_server:
     a = engine.ask(UNANSWERABLE)
     assert a.refused and a.citations == () and a.notice is None
     assert a.text.startswith("The documents don't say")
-    b = engine.ask(UNANSWERABLE)  # an answer none of whose claims holds: refused too
-    assert b.refused and b.citations == () and b.text.startswith("The documents don't say")
-    assert b.claims[0].verdict == "unsupported" and "withheld" in (b.notice or "")
+
+
+
+def test_a_withheld_model_answer_falls_back_to_the_extractive_answer(
+        make_engine: MakeEngine, openai_server: Any, seed_engine: Engine) -> None:
+    openai_server.queue(lambda r: f"Another 300 were injured [{evidence(r, VICTIMS)}].",
+                        "Baku will be sunny and warm tomorrow [1].")
+    engine = make_engine()
+    a = engine.ask(QUESTION)  # nothing the model wrote checked out: the extractive answer
+    extractive = seed_engine.ask(QUESTION)
+    assert not a.refused and (a.text, a.citations) == (extractive.text, extractive.citations)
+    assert a.fallback == ("no sentence of the model's answer is supported by the sentence it "
+                          "cites (the first: 300 is not in the cited sentence)")
+    assert (a.notice or "").endswith("This is the extractive answer: sentences quoted from "
+                                     "the documents.")
+    b = engine.ask(UNDATED)  # the extractive answer refuses: the notice says so
+    assert b.refused and b.text.startswith("The documents don't say") and b.fallback
+    assert (b.notice or "").endswith("No sentence of the documents answers it either.")
+    assert "quoted from the documents" not in (b.notice or "")
 
 
 def test_the_length_limit_is_sent_as_max_tokens(make_engine: MakeEngine,
