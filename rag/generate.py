@@ -48,13 +48,18 @@ class Prompts:
     user: str
     refusal: str
     refusal_phrases: tuple[str, ...]
+    example: str
 
     @classmethod
     def load(cls) -> Prompts:
         text = files("rag").joinpath("prompts/answer.yaml").read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         return cls(str(data["system"]), str(data["evidence_line"]), str(data["user"]),
-                   str(data["refusal"]), tuple(str(p) for p in data["refusal_phrases"]))
+                   str(data["refusal"]), tuple(str(p) for p in data["refusal_phrases"]),
+                   str(data["example"]))
+
+    def rules(self) -> str:
+        return self.system.format(refusal=self.refusal, example=self.example)
 
 
 def parse_answerer(spec: str) -> tuple[str, str]:
@@ -107,16 +112,20 @@ def select_evidence(candidates: Sequence[Candidate], k: int) -> tuple[Candidate,
 
 
 def build_messages(prompts: Prompts, question: str, history: Sequence[tuple[str, str]],
-                   evidence: Sequence[Candidate], turns: int) -> list[Any]:
-    """System prompt, the last ``turns`` exchanges, then the numbered evidence and question."""
+                   evidence: Sequence[Candidate], turns: int,
+                   system_role: bool = True) -> list[Any]:
+    """System prompt, the last ``turns`` exchanges, then the numbered evidence and question.
+    Without ``system_role`` (chat formats that drop system messages) the rules open the last
+    user message instead."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    messages: list[Any] = [SystemMessage(prompts.system.format(refusal=prompts.refusal))]
+    messages: list[Any] = [SystemMessage(prompts.rules())] if system_role else []
     for asked, answered in list(history)[-turns:] if turns > 0 else []:
         messages += [HumanMessage(asked), AIMessage(strip_markers(answered.replace("**", "")))]
     lines = "\n".join(prompts.evidence_line.format(n=n, source=c.source, text=" ".join(
         c.text.split())) for n, c in enumerate(evidence, start=1))
-    messages.append(HumanMessage(prompts.user.format(evidence=lines, question=question)))
+    user = prompts.user.format(evidence=lines, question=question)
+    messages.append(HumanMessage(user if system_role else f"{prompts.rules()}\n{user}"))
     return messages
 
 
@@ -178,7 +187,8 @@ class GenerativeAnswerer:
             return
         try:
             messages = build_messages(self.prompts, extractive.question, history, evidence,
-                                      self.settings.llm_history_turns)
+                                      self.settings.llm_history_turns,
+                                      self.settings.llm_system_role)
             text = ""
             for piece in self._call(messages, stream):
                 text += piece
@@ -222,7 +232,8 @@ class GenerativeAnswerer:
                                refused=True, notice=None)
             raise ModelFailed("the model's answer cites no evidence sentence (no [n] markers)")
         result = verify(text, question, extractive, evidence, self.embedder,
-                        self.settings.claim_support_min, self.settings.drop_unsupported)
+                        self.settings.claim_support_min, self.settings.drop_unsupported,
+                        (self.prompts.example,))
         if not result.citations:  # nothing it wrote checked out: not a "documents don't say"
             why = result.claims[0].reason if result.claims else "no sentence"
             raise ModelFailed("no sentence of the model's answer is supported by the sentence "

@@ -58,6 +58,9 @@ class Settings(IndexSettings):
     """Retrieved sentences shown to the model, numbered, best first."""
     llm_history_turns: int = 4
     """Earlier turns of the conversation passed to the model."""
+    llm_system_role: bool = True
+    """Send the prompt's rules as a system message; ``false`` for chat formats without a system
+    role (they would drop it): the rules then open the user message with the evidence."""
     llm_fallback: bool = True
     """When the model fails (unreachable, timeout, malformed output), answer extractively with a
     notice instead of raising."""

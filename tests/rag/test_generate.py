@@ -303,6 +303,44 @@ def test_the_ask_endpoint_carries_the_fallback(make_engine: MakeEngine,
     assert "was not used" in got["notice"] and got["claims"] == []
 
 
+def evidence_line(request: dict[str, Any], snippet: str) -> str:
+    n = evidence(request, snippet)
+    return next(line for line in request["messages"][-1]["content"].splitlines()
+                if line.startswith(f"[{n}] ("))
+
+
+def test_an_echoed_evidence_line_is_checked_without_its_source_label(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(lambda r: evidence_line(r, VICTIMS))  # "[n] (source) sentence"
+    a = make_engine().ask(QUESTION)
+    assert [(c.verdict, c.reason) for c in a.claims] == [("supported", "")]
+    assert SEED_SOURCE not in a.text and a.fallback is None
+
+
+def test_the_prompts_example_is_a_placeholder_and_is_not_an_answer(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    from rag.generate import Prompts
+
+    example = Prompts.load().example
+    openai_server.queue(f"{example} [1].")
+    a = make_engine().ask(QUESTION)
+    rules = openai_server.requests[0]["messages"][0]["content"]
+    assert f'"{example} [2]."' in rules and not any(ch.isdigit() for ch in example)
+    assert (a.fallback or "").endswith("(the first: it repeats the prompt's example)")
+
+
+def test_without_a_system_role_the_rules_open_the_user_message(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    a = make_engine(llm_system_role=False).ask(QUESTION, [("Who?", "A ministry [1].")])
+    messages = openai_server.requests[0]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    last = messages[-1]["content"]
+    assert last.startswith("You answer questions about a user's documents")
+    assert "NOT IN THE DOCUMENTS" in last and f"Question: {QUESTION}" in last
+    assert a.claims[0].supported
+
+
 def test_history_goes_to_the_model(make_engine: MakeEngine, openai_server: Any) -> None:
     openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
     history = [("Who is Ayxan Hajizada?", "He is the **spokesperson** of the ministry [1].")]
