@@ -146,6 +146,11 @@ def answering(run: dict[str, Any]) -> str:
     answerer = str(run.get("answerer", "extractive"))
     if answerer.strip().lower() != "extractive":
         first = f"Answering (ours): the chat model `{answerer}`, checked claim by claim"
+        fell = [f"{name} {d.get('fallbacks', 0)} of {d['cases']}"
+                for name, d in run.get("datasets", {}).items()]
+        if fell:
+            first += ("; answers that fell back to the extractive answer (the model's was not "
+                      f"used): {', '.join(fell)}")
     elif run.get("reader", True):
         first = ("Answering (ours): extractive with the trained reader (rag/models/reader), "
                  f"refusal below probability {run['refuse_below']}")

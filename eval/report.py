@@ -56,6 +56,8 @@ class SystemSummary:
     curve: tuple[CurvePoint, ...]
     follow_ups: float | None = None
     """Share of follow-up questions handled right (see :func:`follow_up_right`)."""
+    fallbacks: int = 0
+    """Answers where the chat model's answer was not used and the extractive one was."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def summarize(results: Sequence[CaseResult]) -> SystemSummary:
         latency=summarize_latency([r.seconds for r in results]),
         curve=tuple(curve),
         follow_ups=sum(follow) / len(follow) if follow else None,
+        fallbacks=sum(r.fallback is not None for r in results),
     )
 
 
@@ -132,7 +135,7 @@ def system_row(r: CaseResult) -> dict[str, Any]:
     if r.system == "ours":
         row |= {"answer": r.answer, "short_answer": r.short_answer,
                 "citations": [list(c) for c in r.citations],
-                "ranked": [list(c) for c in r.ranked]}
+                "ranked": [list(c) for c in r.ranked], "fallback": r.fallback}
     else:
         row |= {"chunks": [list(c) for c in r.chunks], "cited": len(r.citations)}
     c = s.citations

@@ -133,6 +133,8 @@ def _run(args: argparse.Namespace, datasets: list[Any], settings: Settings,
             "RecursiveCharacterTextSplitter(1000, overlap 200) → Chroma → "
             "similarity_search(k=4), citing every sentence of the retrieved chunks"),
         "datasets": {r.dataset.name: {"cases": len(r.dataset.cases),
+                                      "fallbacks": sum(c.fallback is not None
+                                                       for c in r.results if c.system == "ours"),
                                       "index_seconds": round(r.index_seconds, 1),
                                       "baseline_index_seconds": round(
                                           r.baseline_index_seconds, 1)} for r in runs},

@@ -61,6 +61,8 @@ class CaseResult:
     """The baseline's retrieved chunks (its citations are their sentences)."""
     follow_up: bool = False
     """The question came with earlier turns (``history``)."""
+    fallback: str | None = None
+    """Why the chat model's answer was not used (the extractive one was), or None."""
 
 
 @dataclass(frozen=True)
@@ -215,9 +217,10 @@ class Runner:
             lo, hi = answer.citations[0].highlight
             short = answer.citations[0].text[lo:hi]
         ranked = tuple((c.source, c.start, c.end) for c in answer.candidates[:TOP_K])
-        return _result(dataset, system, case, docs, answer.refused, answer.score,
-                       "" if answer.refused else plain, "" if answer.refused else short,
-                       cited, ranked, seconds)
+        result = _result(dataset, system, case, docs, answer.refused, answer.score,
+                         "" if answer.refused else plain, "" if answer.refused else short,
+                         cited, ranked, seconds)
+        return replace(result, fallback=answer.fallback)
 
     def ask_baseline(self, dataset: str, case: Case, docs: dict[str, str]) -> CaseResult:
         assert self.baseline is not None

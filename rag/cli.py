@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def answer_json(answer: object) -> dict[str, object]:
-    from rag.types import Answer
+    from rag.types import Answer, answer_status
 
     assert isinstance(answer, Answer)
     return {
@@ -172,7 +172,7 @@ def answer_json(answer: object) -> dict[str, object]:
                                                          "score")}
             for c in answer.citations
         ],
-    }
+    } | answer_status(answer)
 
 
 def format_answer(answer: object) -> str:

@@ -48,13 +48,18 @@ class Prompts:
     user: str
     refusal: str
     refusal_phrases: tuple[str, ...]
+    example: str
 
     @classmethod
     def load(cls) -> Prompts:
         text = files("rag").joinpath("prompts/answer.yaml").read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         return cls(str(data["system"]), str(data["evidence_line"]), str(data["user"]),
-                   str(data["refusal"]), tuple(str(p) for p in data["refusal_phrases"]))
+                   str(data["refusal"]), tuple(str(p) for p in data["refusal_phrases"]),
+                   str(data["example"]))
+
+    def rules(self) -> str:
+        return self.system.format(refusal=self.refusal, example=self.example)
 
 
 def parse_answerer(spec: str) -> tuple[str, str]:
@@ -92,10 +97,13 @@ def chat_model(settings: Settings) -> Any:
             raise ModelFailed("no API key for the model: set OPENAI_API_KEY (or RAG_LLM_API_KEY),"
                               " or RAG_LLM_BASE_URL to a local OpenAI-compatible server")
         key = "not-needed"  # local servers take any key
+    # OpenAI reads max_completion_tokens; OpenAI-compatible servers (llama.cpp, vLLM, LM Studio)
+    # read only max_tokens, which langchain-openai renames: it goes in the request body as is.
+    limit: dict[str, Any] = ({"extra_body": {"max_tokens": settings.llm_max_tokens}} if base
+                             else {"max_completion_tokens": settings.llm_max_tokens})
     return ChatOpenAI(model=model, base_url=base, api_key=SecretStr(key),
                       timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                      temperature=settings.llm_temperature,
-                      max_completion_tokens=settings.llm_max_tokens, use_responses_api=False)
+                      temperature=settings.llm_temperature, use_responses_api=False, **limit)
 
 
 def select_evidence(candidates: Sequence[Candidate], k: int) -> tuple[Candidate, ...]:
@@ -104,16 +112,20 @@ def select_evidence(candidates: Sequence[Candidate], k: int) -> tuple[Candidate,
 
 
 def build_messages(prompts: Prompts, question: str, history: Sequence[tuple[str, str]],
-                   evidence: Sequence[Candidate], turns: int) -> list[Any]:
-    """System prompt, the last ``turns`` exchanges, then the numbered evidence and question."""
+                   evidence: Sequence[Candidate], turns: int,
+                   system_role: bool = True) -> list[Any]:
+    """System prompt, the last ``turns`` exchanges, then the numbered evidence and question.
+    Without ``system_role`` (chat formats that drop system messages) the rules open the last
+    user message instead."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    messages: list[Any] = [SystemMessage(prompts.system.format(refusal=prompts.refusal))]
+    messages: list[Any] = [SystemMessage(prompts.rules())] if system_role else []
     for asked, answered in list(history)[-turns:] if turns > 0 else []:
         messages += [HumanMessage(asked), AIMessage(strip_markers(answered.replace("**", "")))]
     lines = "\n".join(prompts.evidence_line.format(n=n, source=c.source, text=" ".join(
         c.text.split())) for n, c in enumerate(evidence, start=1))
-    messages.append(HumanMessage(prompts.user.format(evidence=lines, question=question)))
+    user = prompts.user.format(evidence=lines, question=question)
+    messages.append(HumanMessage(user if system_role else f"{prompts.rules()}\n{user}"))
     return messages
 
 
@@ -175,7 +187,8 @@ class GenerativeAnswerer:
             return
         try:
             messages = build_messages(self.prompts, extractive.question, history, evidence,
-                                      self.settings.llm_history_turns)
+                                      self.settings.llm_history_turns,
+                                      self.settings.llm_system_role)
             text = ""
             for piece in self._call(messages, stream):
                 text += piece
@@ -187,11 +200,13 @@ class GenerativeAnswerer:
         except ModelFailed as exc:
             if not self.settings.llm_fallback:
                 raise
+            shown = ("No sentence of the documents answers it either." if extractive.refused
+                     else "This is the extractive answer: sentences quoted from the documents.")
             yield replace(extractive, notice=(
-                f"The model ({self.settings.answerer}) was not used: {exc}. This is the "
-                "extractive answer: sentences quoted from the documents."))
+                f"The model ({self.settings.answerer}) was not used: {exc}. {shown}"),
+                fallback=str(exc))
             return
-        yield result
+        yield replace(result, answerer=self.settings.answerer)
 
     def _call(self, messages: list[Any], stream: bool) -> Iterator[str]:
         try:
@@ -216,6 +231,12 @@ class GenerativeAnswerer:
                 return replace(extractive, text=refusal_text(extractive.collection), citations=(),
                                refused=True, notice=None)
             raise ModelFailed("the model's answer cites no evidence sentence (no [n] markers)")
-        return verify(text, question, extractive, evidence, self.embedder,
-                      self.settings.claim_support_min, self.settings.drop_unsupported)
+        result = verify(text, question, extractive, evidence, self.embedder,
+                        self.settings.claim_support_min, self.settings.drop_unsupported,
+                        (self.prompts.example,))
+        if not result.citations:  # nothing it wrote checked out: not a "documents don't say"
+            why = result.claims[0].reason if result.claims else "no sentence"
+            raise ModelFailed("no sentence of the model's answer is supported by the sentence "
+                              f"it cites (the first: {why})")
+        return result
 

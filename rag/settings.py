@@ -46,14 +46,21 @@ class Settings(IndexSettings):
     """Key of an ``openai:`` server; default: ``OPENAI_API_KEY`` (a placeholder when a base URL
     is set, for local servers that need none)."""
     llm_timeout_s: float = 60.0
-    """Seconds to wait for the model (per request; while streaming, between two pieces)."""
-    llm_max_retries: int = 1
+    """Seconds to wait for the model (per request; while streaming, between two pieces). On
+    timeout the request is closed, so the server stops generating."""
+    llm_max_retries: int = 0
+    """Retries of a failed model call (a timeout included); each retry waits as long again."""
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
+    """Longest answer, in tokens (sent as ``max_tokens`` to OpenAI-compatible servers,
+    ``max_completion_tokens`` to OpenAI, ``num_predict`` to Ollama)."""
     llm_evidence_sentences: int = 8
     """Retrieved sentences shown to the model, numbered, best first."""
     llm_history_turns: int = 4
     """Earlier turns of the conversation passed to the model."""
+    llm_system_role: bool = True
+    """Send the prompt's rules as a system message; ``false`` for chat formats without a system
+    role (they would drop it): the rules then open the user message with the evidence."""
     llm_fallback: bool = True
     """When the model fails (unreachable, timeout, malformed output), answer extractively with a
     notice instead of raising."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,18 @@ class Answer:
     """Generative answers only: each sentence with its verdict (empty for extractive answers)."""
     notice: str | None = None
     """Shown above the answer, e.g. that the model failed and the extractive answer is shown."""
+    answerer: str = "extractive"
+    """What wrote ``text``: ``extractive`` or the chat model (``openai:<model>``...)."""
+    fallback: str | None = None
+    """Why the configured chat model's answer is not the one shown (None: it is, or none is
+    configured); the answer is then the extractive one."""
+
+
+def answer_status(answer: Answer) -> dict[str, Any]:
+    """How an answer came about, as JSON (``rag ask --json`` and the ``/ask`` endpoint):
+    ``answerer``, ``notice``, ``fallback`` (why, or null) and each claim's verdict."""
+    return {
+        "answerer": answer.answerer, "notice": answer.notice, "fallback": answer.fallback,
+        "claims": [{"text": c.text, "verdict": c.verdict, "reason": c.reason,
+                    "markers": list(c.markers), "support": c.support} for c in answer.claims],
+    }

@@ -161,10 +161,24 @@ def check_claim(draft: Draft, claim_vector: np.ndarray, evidence: Sequence[Candi
     return valid, support, ""
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.lower().strip(" .!?…\"'“”").split())
+
+
+def strip_labels(text: str, evidence: Sequence[Candidate]) -> str:
+    """``text`` without the ``(source)`` labels of the evidence lines (a model may echo a line)."""
+    for source in {c.source for c in evidence}:
+        text = text.replace(f"({source})", " ")
+    return text
+
+
 def verify(text: str, question: Question, extractive: Answer, evidence: Sequence[Candidate],
-           embedder: Embedder, min_support: float, drop_unsupported: bool) -> Answer:
-    """The Answer for the model's ``text``; ``evidence[n - 1]`` is evidence sentence ``n``."""
-    drafts = split_claims(text)
+           embedder: Embedder, min_support: float, drop_unsupported: bool,
+           examples: Sequence[str] = ()) -> Answer:
+    """The Answer for the model's ``text``; ``evidence[n - 1]`` is evidence sentence ``n``. A
+    claim repeating one of the prompt's ``examples`` is unsupported."""
+    drafts = split_claims(strip_labels(text, evidence))
+    parroted = {_plain(e) for e in examples}
     vectors = embedder.embed([d.content for d in drafts] + [c.text for c in evidence])
     claim_vectors, evidence_vectors = vectors[: len(drafts)], vectors[len(drafts):]
     numbering: dict[int, int] = {}  # evidence number → citation number
@@ -172,6 +186,8 @@ def verify(text: str, question: Question, extractive: Answer, evidence: Sequence
     for draft, vector in zip(drafts, claim_vectors, strict=True):
         valid, support, reason = check_claim(draft, vector, evidence, evidence_vectors,
                                              min_support)
+        if _plain(draft.content) in parroted:
+            reason = "it repeats the prompt's example"
         if reason:
             claims.append(Claim(draft.content, (), "unsupported", support, reason))
             continue

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, answer_status
 
 MAX_DOC_CHARS = 200_000
 """At most this much of a document is put in the page (a window around the cited span)."""
@@ -50,18 +50,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
              "score": c.score}
             for c in answer.citations
         ],
-    } | _generative_fields(answer)
-
-
-def _generative_fields(answer: Answer) -> dict[str, Any]:
-    """``notice`` and ``claims`` (with verdicts), only when there are any (generative answers)."""
-    out: dict[str, Any] = {}
-    if answer.notice is not None:
-        out["notice"] = answer.notice
-    if answer.claims:
-        out["claims"] = [{"text": c.text, "markers": list(c.markers), "verdict": c.verdict,
-                          "support": c.support, "reason": c.reason} for c in answer.claims]
-    return out
+    } | answer_status(answer)
 
 
 def render_answer_text(text: str, turn: int | None = None) -> str:

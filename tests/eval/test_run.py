@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +68,24 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["--limit", "0"], settings=settings) == 2
     assert main(["--dataset", "xquad", "--data-dir", str(tmp_path)], settings=settings) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_a_model_run_records_the_answerer_and_its_fallbacks(
+        tmp_path: Path, embedder: Embedder, openai_server: Any) -> None:
+    openai_server.queue("The documents say a lot.", "no markers here at all")
+    out = tmp_path / "report"
+    settings = Settings(data_dir=tmp_path / "data", llm_base_url=openai_server.url,
+                        llm_api_key="k", llm_timeout_s=10.0)
+    rc = main(["--dataset", "seed", "--limit", "2", "--out", str(out), "--quiet",
+               "--no-baseline", "--no-rules", "--answerer", "openai:fake-model"],
+              settings=settings, embedder=embedder)
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["answerer"] == "openai:fake-model"
+    assert summary["run"]["datasets"]["seed"]["fallbacks"] == 2
+    assert summary["datasets"]["seed"]["ours"]["fallbacks"] == 2
+    rows = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
+    assert [r["systems"]["ours"]["fallback"] for r in rows] == [
+        "the model's answer cites no evidence sentence (no [n] markers)"] * 2
+    report = (out / "REPORT.md").read_text(encoding="utf-8")
+    assert "the chat model `openai:fake-model`" in report and "seed 2 of 2" in report

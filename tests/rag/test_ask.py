@@ -160,7 +160,10 @@ def test_cli_json(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert "1 indexed" in capsys.readouterr().out
     assert main(["ask", "Who examined the landmines?", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"question", "answer", "refused", "citations"}
+    assert set(out) == {"question", "answer", "refused", "citations", "answerer", "notice",
+                        "fallback", "claims"}
+    assert (out["answerer"], out["notice"], out["fallback"], out["claims"]) == (
+        "extractive", None, None, [])
     assert set(out["citations"][0]) == {"n", "source", "start", "end", "text", "score"}
     assert "military personnel and specialists" in out["citations"][0]["text"]
     assert main(["ask", "   "]) == 2

@@ -7,6 +7,7 @@ the prompt it receives, the verification of every claim, and what the user sees.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import socket
 import time
@@ -27,6 +28,7 @@ from rag.types import Answer
 SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
 QUESTION = "How many Azerbaijanis became victims of landmine explosions?"
 UNANSWERABLE = "What's the weather forecast for Baku tomorrow?"
+UNDATED = "On what date did the 44-day war end?"
 VICTIMS = "282 Azerbaijanis became victims"
 PLANTED = "plated landmines in thousands"
 VICTIMS_CLAIM = "282 Azerbaijanis became victims of landmine explosions"
@@ -137,9 +139,44 @@ def test_the_model_refusing_is_a_refusal(make_engine: MakeEngine, openai_server:
     a = engine.ask(UNANSWERABLE)
     assert a.refused and a.citations == () and a.notice is None
     assert a.text.startswith("The documents don't say")
-    b = engine.ask(UNANSWERABLE)  # an answer none of whose claims holds: refused too
-    assert b.refused and b.citations == () and b.text.startswith("The documents don't say")
-    assert b.claims[0].verdict == "unsupported" and "withheld" in (b.notice or "")
+
+
+
+def test_a_withheld_model_answer_falls_back_to_the_extractive_answer(
+        make_engine: MakeEngine, openai_server: Any, seed_engine: Engine) -> None:
+    openai_server.queue(lambda r: f"Another 300 were injured [{evidence(r, VICTIMS)}].",
+                        "Baku will be sunny and warm tomorrow [1].")
+    engine = make_engine()
+    a = engine.ask(QUESTION)  # nothing the model wrote checked out: the extractive answer
+    extractive = seed_engine.ask(QUESTION)
+    assert not a.refused and (a.text, a.citations) == (extractive.text, extractive.citations)
+    assert a.fallback == ("no sentence of the model's answer is supported by the sentence it "
+                          "cites (the first: 300 is not in the cited sentence)")
+    assert (a.notice or "").endswith("This is the extractive answer: sentences quoted from "
+                                     "the documents.")
+    b = engine.ask(UNDATED)  # the extractive answer refuses: the notice says so
+    assert b.refused and b.text.startswith("The documents don't say") and b.fallback
+    assert (b.notice or "").endswith("No sentence of the documents answers it either.")
+    assert "quoted from the documents" not in (b.notice or "")
+
+
+def test_the_length_limit_is_sent_as_max_tokens(make_engine: MakeEngine,
+                                               openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    make_engine(llm_max_tokens=77).ask(QUESTION)
+    request = openai_server.requests[0]  # llama.cpp and vLLM read only max_tokens
+    assert request["max_tokens"] == 77 and "max_completion_tokens" not in request
+
+
+def test_a_timeout_closes_the_request_and_is_not_retried(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(*[openai_server.Reply("282 Azerbaijanis [1].", delay=3.0)] * 2)
+    a = make_engine(llm_timeout_s=0.5, llm_max_retries=Settings().llm_max_retries).ask(QUESTION)
+    assert "did not answer within 0.5 s" in (a.notice or "")
+    deadline = time.monotonic() + 2.0
+    while openai_server.closed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(openai_server.requests) == 1 and openai_server.closed == 1
 
 
 def test_a_timeout_falls_back_to_the_extractive_answer(
@@ -231,6 +268,79 @@ def test_a_fallback_notice_is_shown_in_the_chat(make_engine: MakeEngine,
     assert 'class="notice"' in html and "was not used" in html and 'class="citation"' in html
 
 
+def test_json_says_which_answerer_wrote_the_answer(
+        make_engine: MakeEngine, openai_server: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, seed_engine: Engine) -> None:
+    from rag.cli import main
+
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}]. The mines came "
+                                  "from Zenit [1].", "no markers here at all")
+    for key, value in {"RAG_DATA_DIR": str(seed_engine.settings.data_dir),
+                       "RAG_ANSWERER": "openai:fake-model", "RAG_LLM_BASE_URL": openai_server.url,
+                       "RAG_LLM_API_KEY": "k", "RAG_LLM_TIMEOUT_S": "10"}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["ask", QUESTION, "--json"]) == 0
+    model = json.loads(capsys.readouterr().out)
+    assert (model["answerer"], model["notice"], model["fallback"]) == (
+        "openai:fake-model", None, None)
+    assert [(c["text"], c["verdict"], c["reason"], c["markers"]) for c in model["claims"]] == [
+        (f"{VICTIMS_CLAIM}. [1]", "supported", "", [1]),
+        ("The mines came from Zenit.", "unsupported", "zenit is not in the cited sentence", [])]
+    assert main(["ask", QUESTION, "--json"]) == 0
+    fell = json.loads(capsys.readouterr().out)
+    assert fell["answerer"] == "extractive" and fell["claims"] == []
+    assert fell["fallback"] == "the model's answer cites no evidence sentence (no [n] markers)"
+    assert "was not used" in fell["notice"] and fell["citations"]
+
+
+def test_the_ask_endpoint_carries_the_fallback(make_engine: MakeEngine,
+                                               openai_server: Any) -> None:
+    from ui.app import ChatApp
+
+    openai_server.queue("no markers here at all")
+    got = ChatApp(make_engine(), stream_delay=0).ask(QUESTION)
+    assert got["answerer"] == "extractive" and "no [n] markers" in got["fallback"]
+    assert "was not used" in got["notice"] and got["claims"] == []
+
+
+def evidence_line(request: dict[str, Any], snippet: str) -> str:
+    n = evidence(request, snippet)
+    return next(line for line in request["messages"][-1]["content"].splitlines()
+                if line.startswith(f"[{n}] ("))
+
+
+def test_an_echoed_evidence_line_is_checked_without_its_source_label(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(lambda r: evidence_line(r, VICTIMS))  # "[n] (source) sentence"
+    a = make_engine().ask(QUESTION)
+    assert [(c.verdict, c.reason) for c in a.claims] == [("supported", "")]
+    assert SEED_SOURCE not in a.text and a.fallback is None
+
+
+def test_the_prompts_example_is_a_placeholder_and_is_not_an_answer(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    from rag.generate import Prompts
+
+    example = Prompts.load().example
+    openai_server.queue(f"{example} [1].")
+    a = make_engine().ask(QUESTION)
+    rules = openai_server.requests[0]["messages"][0]["content"]
+    assert f'"{example} [2]."' in rules and not any(ch.isdigit() for ch in example)
+    assert (a.fallback or "").endswith("(the first: it repeats the prompt's example)")
+
+
+def test_without_a_system_role_the_rules_open_the_user_message(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
+    a = make_engine(llm_system_role=False).ask(QUESTION, [("Who?", "A ministry [1].")])
+    messages = openai_server.requests[0]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    last = messages[-1]["content"]
+    assert last.startswith("You answer questions about a user's documents")
+    assert "NOT IN THE DOCUMENTS" in last and f"Question: {QUESTION}" in last
+    assert a.claims[0].supported
+
+
 def test_history_goes_to_the_model(make_engine: MakeEngine, openai_server: Any) -> None:
     openai_server.queue(lambda r: f"{VICTIMS_CLAIM} [{evidence(r, VICTIMS)}].")
     history = [("Who is Ayxan Hajizada?", "He is the **spokesperson** of the ministry [1].")]
@@ -274,3 +384,7 @@ def test_ollama_and_openai_models_are_built_from_settings(tmp_path: Path) -> Non
                                 llm_base_url="http://127.0.0.1:8000/v1", llm_api_key=None))
     assert local.model_name == "qwen2.5-7b-instruct" and local.temperature == 0.0
     assert local.openai_api_base == "http://127.0.0.1:8000/v1"
+    assert ollama.num_predict == Settings().llm_max_tokens
+    hosted = chat_model(Settings(data_dir=tmp_path, answerer="openai:gpt-4o-mini",
+                                 llm_api_key="k", llm_max_tokens=64))
+    assert hosted.max_tokens == 64 and hosted.extra_body is None  # max_completion_tokens

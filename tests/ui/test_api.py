@@ -27,7 +27,9 @@ def client(app_url: str) -> Client:
 
 def test_ask_endpoint_returns_structured_answer(client: Client) -> None:
     got = client.predict(QUESTION, api_name="/ask")
-    assert set(got) == {"question", "answer", "refused", "citations"}
+    assert set(got) == {"question", "answer", "refused", "citations", "answerer", "notice",
+                        "fallback", "claims"}
+    assert got["answerer"] == "extractive" and got["fallback"] is None
     assert got["question"] == QUESTION and got["refused"] is False
     assert "282" in got["answer"] and "[1]" in got["answer"]
     cited = [c for c in got["citations"] if c["source"] == SEED_SOURCE]

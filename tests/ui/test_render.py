@@ -133,4 +133,5 @@ def test_answer_dict_is_the_api_shape() -> None:
     got = render.answer_dict(_answer((c,), "Beta [1]"))
     assert got == {"question": "q?", "answer": "Beta [1]", "refused": False,
                    "citations": [{"n": 1, "source": "docs/a.txt", "start": c.start,
-                                  "end": c.end, "text": "Beta sentence.", "score": 0.9}]}
+                                  "end": c.end, "text": "Beta sentence.", "score": 0.9}],
+                   "answerer": "extractive", "notice": None, "fallback": None, "claims": []}
