@@ -7,7 +7,7 @@ FP32.onnx is a float32 export (``rag train --keep-fp32 PATH``); beside it this s
 float16-weights file the package ships (same conversion as training) and a dynamic int8
 quantization, then reads, for each validation question, every sentence of its paragraph with
 each, and reports the largest probability difference, how often the top sentence is the same,
-how often the refusal decision at the shipped threshold is the same, and the time per question.
+and the time per question.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import default_model_path
-from rag.reader import Reader, ReaderConfig
+from rag.reader import Reader
 from rag.training.data import TRAIN_FILE, VALIDATION_TITLES, read_articles
 
 
@@ -36,7 +36,6 @@ def main() -> int:
 
     from rag.training.fit import half_weights
 
-    threshold = ReaderConfig.load().threshold
     articles = read_articles(args.data / TRAIN_FILE, titles=VALIDATION_TITLES)
     work = [(q.text, [a.passages[i] for i in q.paragraph]) for a in articles for q in a.questions]
     work = work[:: max(1, len(work) // args.limit)][:args.limit]
@@ -62,19 +61,15 @@ def main() -> int:
             results[name] = (probs, (time.perf_counter() - t) / len(work),
                              (folder / "reader.onnx").stat().st_size)
     ref = results["fp32"][0]
-    print(f"{len(work)} validation questions, {sum(len(p) for _, p in work)} sentences; "
-          f"threshold {threshold}")
-    print("| weights | file MB | ms / question | max prob diff | same top sentence "
-          "| same refusal decision |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"{len(work)} validation questions, {sum(len(p) for _, p in work)} sentences")
+    print("| weights | file MB | ms / question | max prob diff | same top sentence |")
+    print("|---|---:|---:|---:|---:|")
     for name, (probs, seconds, size) in results.items():
         diff = max(float(np.abs(p - r).max()) for p, r in zip(probs, ref, strict=True))
         top = np.mean([int(np.argmax(p)) == int(np.argmax(r))
                        for p, r in zip(probs, ref, strict=True)])
-        refuse = np.mean([(p.max() < threshold) == (r.max() < threshold)
-                          for p, r in zip(probs, ref, strict=True)])
         print(f"| {name} | {size / 1e6:.1f} | {seconds * 1000:.0f} | {diff:.4f} "
-              f"| {100 * top:.1f} % | {100 * refuse:.1f} % |")
+              f"| {100 * top:.1f} % |")
     return 0
 
 

@@ -132,7 +132,7 @@ def system_row(r: CaseResult) -> dict[str, Any]:
     of sentences it cited (the document sentences overlapping those chunks)."""
     s = score_case(r)
     row: dict[str, Any] = {"refused": r.refused, "score": _round(r.score)}
-    if r.system == "ours":
+    if r.system != "baseline":
         row |= {"answer": r.answer, "short_answer": r.short_answer,
                 "citations": [list(c) for c in r.citations],
                 "ranked": [list(c) for c in r.ranked], "fallback": r.fallback}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "docs"
             folder.mkdir()
-            engine = Engine(Settings(data_dir=Path(tmp) / "data"))
+            engine = Engine(Settings(data_dir=Path(tmp) / "data", reader=True))
             observations = (observe(engine, articles, folder, args.limit)
                             + observe_elsewhere(engine, articles, folder))
         if args.cache is not None:
@@ -250,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     second, f1 = fit_second(final, best)
     scoring = json.loads(args.out.read_text(encoding="utf-8"))
     scoring["reader"] = {
-        "threshold": round(best.threshold, 4), "second": second,
+        # rounded down: a rounded-up threshold would refuse questions the fit accepted
+        "threshold": math.floor(best.threshold * 1e4) / 1e4, "second": second,
         "candidates": best.candidates, "require_fit": best.require_fit,
         "max_pieces": scoring.get("reader", {}).get("max_pieces", 128),
         "head": None if head is None else {"features": list(HEAD_FEATURES),

@@ -8,9 +8,11 @@ from rag.answer_type import highlight_span
 from rag.text import Question
 from rag.types import Answer, Candidate, Citation
 
+REFUSAL_START = "The documents don't say."
+
 
 def refusal_text(collection: str) -> str:
-    return (f"The documents don't say. Nothing in the collection \"{collection}\" answers this "
+    return (f"{REFUSAL_START} Nothing in the collection \"{collection}\" answers this "
             "question; try rephrasing it, or add documents that cover it.")
 
 

@@ -19,8 +19,8 @@ from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
 from rag import rules
-from rag.compose import compose
-from rag.reader import MODEL_DIR, Passage, Reader, get_reader, title_of
+from rag.compose import REFUSAL_START, compose
+from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
 from rag.retrieve import CorpusView, Retriever, documents_of
 from rag.select import (
     HEAD_SENTENCES,
@@ -74,10 +74,9 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
         self.scorer = Scorer.load()
-        self.reader: Reader | None = (get_reader(self.settings.reader_path or MODEL_DIR)
-                                      if self.settings.reader else None)
-        default = self.reader.config.threshold if self.reader else rules.refuse_below()
-        self.head = head_of(self.reader.config) if self.reader else READER_ONLY
+        config = ReaderConfig.load() if self.settings.reader else None
+        default = config.threshold if config else rules.refuse_below()
+        self.head = head_of(config) if config else READER_ONLY
         self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
                              else default)
         self.generator: GenerativeAnswerer | None = None
@@ -86,6 +85,11 @@ class Engine:
             from rag.generate import GenerativeAnswerer
 
             self.generator = GenerativeAnswerer(self.settings, self.embedder)
+
+    @property
+    def reader(self) -> Reader | None:
+        """The reader model (loaded on the first question), or None with ``RAG_READER=false``."""
+        return get_reader(self.settings.reader_path or MODEL_DIR) if self.settings.reader else None
 
     @property
     def client(self) -> Any:
@@ -173,7 +177,7 @@ class Engine:
         turns: History = request["history"]
         if turns and question.anaphoric:
             last_q, last_a = turns[-1]
-            last_a = _MARKERS.sub("", last_a)
+            last_a = "" if last_a.startswith(REFUSAL_START) else _MARKERS.sub("", last_a)
             history_text = f"{last_q} {last_a}"
             reading = f"{text} ({last_q} {' '.join(last_a.split()[:FOLLOW_UP_WORDS])})"
         query_text = f"{text} {history_text}".strip()

@@ -2,9 +2,11 @@
 (and a little context: the document's title and the end of the sentence before it) and gives
 the probability that the sentence answers the question.
 
-It runs on onnxruntime with the ``tokenizers`` library (no torch when serving). The model, its
-tokenizer and its settings (input lengths, refusal threshold) live in ``rag/models/reader/``;
-``rag train`` rebuilds them from data (see that folder's README). The input layout is defined
+It runs on onnxruntime with the ``tokenizers`` library (no torch when serving). The model and its
+tokenizer live in ``rag/models/reader/`` (``rag train`` rebuilds them from data; see that
+folder's README); its settings (how many sentences it reads, the small head over its logit, the
+refusal threshold) are the ``reader`` section of ``rag/scoring.json``
+(``python -m rag.calibrate``). The input layout is defined
 here once, and training uses the same functions.
 """
 
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.errors import ModelUnavailable
+from index.errors import ConfigError, ModelUnavailable
 
 MODEL_DIR = Path(__file__).with_name("models") / "reader"
 MODEL_FILE = "reader.onnx"
@@ -126,15 +128,23 @@ class ReaderConfig:
     head: tuple[float, ...] = ()
     """Weights of the small head over the reader's logit and first-stage features, bias last
     (empty: the reader's probability alone)."""
+    head_features: tuple[str, ...] = ()
+    """The names of the head's inputs, in the order of its weights."""
 
     @classmethod
     def load(cls, path: Path = SCORING_FILE) -> ReaderConfig:
-        data = json.loads(path.read_text(encoding="utf-8"))["reader"]
-        head = data.get("head") or {}
-        return cls(float(data["threshold"]), float(data["second"]), int(data["candidates"]),
-                   bool(data.get("require_fit", True)), int(data.get("max_pieces", MAX_PIECES)),
-                   tuple(float(w) for w in [*head.get("weights", []), head.get("bias", 0.0)])
-                   if head else ())
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))["reader"]
+            head = data.get("head") or {}
+            return cls(float(data["threshold"]), float(data["second"]), int(data["candidates"]),
+                       bool(data.get("require_fit", True)),
+                       int(data.get("max_pieces", MAX_PIECES)),
+                       tuple(float(w) for w in [*head.get("weights", []), head.get("bias", 0.0)])
+                       if head else (), tuple(str(f) for f in head.get("features", [])))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"the reader section of {path} cannot be read ({type(exc).__name__}:"
+                              f" {exc}): restore the file from the package, or rerun "
+                              "python -m rag.calibrate") from exc
 
 
 class Reader:
@@ -150,15 +160,24 @@ class Reader:
         from tokenizers import Tokenizer
 
         self.config = ReaderConfig.load()
-        self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        try:
+            self.tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        except Exception as exc:  # tokenizers raises its own exception types
+            raise ModelUnavailable(f"the reader's tokenizer {model_dir / TOKENIZER_FILE} cannot "
+                                   f"be read ({exc}): reinstall the package, or rebuild it with "
+                                   "`make train`") from exc
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or _threads()
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options,
-                                            providers=["CPUExecutionProvider"])
-        self._lock = threading.Lock()
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelUnavailable(
+                f"the reader model {onnx_path} cannot be loaded ({exc}): reinstall the package, "
+                "or rebuild it with `make train`") from exc
 
     def probabilities(self, question: str, passages: Sequence[Passage],
                       batch_size: int = 32, max_pieces: int | None = None) -> Floats:

@@ -221,7 +221,7 @@ READER_ONLY = Head((1.0,) + (0.0,) * (len(HEAD_FEATURES) - 1), 0.0)
 def head_of(config: ReaderConfig) -> Head:
     if not config.head:
         return READER_ONLY
-    if len(config.head) != len(HEAD_FEATURES) + 1:
+    if len(config.head) != len(HEAD_FEATURES) + 1 or config.head_features != HEAD_FEATURES:
         raise ConfigError(f"{SCORING_FILE}: the reader's head needs {len(HEAD_FEATURES)} weights "
                           f"({', '.join(HEAD_FEATURES)}) and a bias: rerun python -m rag.calibrate")
     return Head(config.head[:-1], config.head[-1])

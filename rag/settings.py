@@ -22,8 +22,10 @@ class Settings(IndexSettings):
     reader_path: Path | None = None
     """Folder of the reader model; default: the one shipped in ``rag/models/reader``."""
     refuse_below: float | None = None
-    """Support score (the reader's probability) under which the answer is a refusal; default:
-    the value fitted on validation articles, in ``rag/scoring.json`` (see README)."""
+    """Support score under which the answer is a refusal, on the scale of the answerer in use:
+    the reader head's probability (default: the value fitted on validation articles, in
+    ``rag/scoring.json``, about 0.03), or with ``RAG_READER=false`` the rules' support score
+    (default 0.488)."""
     max_citations: int = 3
     top_chunks: int = 8
     """Chunks taken from each retriever (dense and BM25) before fusion."""

@@ -89,7 +89,7 @@ def _article(raw: dict[str, Any]) -> Article:
     text = "\n\n".join(parts)
     sentences = split_sentences(text)
     spans = tuple((s.start, s.end) for s in sentences)
-    title = title_of(str(raw["title"]))
+    title = title_of(f"{raw['title']}.txt")  # as the indexed file "<title>.txt" is read
     passages = tuple(
         Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
         for i, s in enumerate(sentences))

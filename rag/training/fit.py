@@ -83,8 +83,8 @@ def _batches(pairs: Sequence[Pair], tokenizer: Any, size: int,
 def train(pairs: Sequence[Pair], base: Path, out: Path, config: TrainConfig,
           progress: Callable[[int, int, float], None] | None = None,
           keep_fp32: Path | None = None) -> TrainReport:
-    """Fine-tune on ``pairs`` from the model folder ``base``; write the ONNX reader, its
-    tokenizer and a ``reader.json`` (settings to be calibrated) into ``out``."""
+    """Fine-tune on ``pairs`` from the model folder ``base``; write the ONNX reader and its
+    tokenizer into ``out`` (its settings are fitted afterwards by ``python -m rag.calibrate``)."""
     import numpy as np
     import torch
     from tokenizers import Tokenizer

@@ -6,6 +6,7 @@ import pytest
 from index.errors import CollectionNotFound, InvalidCollectionName, InvalidQuestion
 from rag import Answer, Citation, Settings, ask
 from rag.cli import answer_json, main
+from rag.compose import refusal_text
 from rag.pipeline import Engine
 
 SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
@@ -55,6 +56,14 @@ def test_follow_up_resolves_against_history(seed_engine: Engine) -> None:
                              [("Who is Ararat Mirzoyan?", first.text)])
     assert not follow.refused and "Armenpress" in follow.citations[0].text
     check_citations(follow)
+
+
+def test_a_follow_up_after_a_refusal_reads_the_previous_question_only(
+        seed_engine: Engine) -> None:
+    query = seed_engine._prepare({"text": "When did it start?", "collection": "seed",
+                                  "history": [("Who ended the war?", refusal_text("seed"))]})
+    assert "Who ended the war?" in query.reading
+    assert "don't say" not in query.reading and "collection" not in query.reading
 
 
 @pytest.mark.xfail(strict=True, reason="known miss of the reader: it ranks the casualty "

@@ -2,9 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from tokenizers import Tokenizer
 
+from index.errors import ConfigError
 from rag.reader import (
     CONTEXT_PIECES,
     MODEL_DIR,
@@ -70,3 +73,10 @@ def test_serving_imports_no_torch() -> None:
             "[Passage('It opened in 1932.', 'bridge')]); "
             "assert 0 <= float(p[0]) <= 1; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_broken_settings_file_is_our_error(tmp_path: Path) -> None:
+    bad = tmp_path / "scoring.json"
+    bad.write_text('{"reader": {"threshold": "x"}}', encoding="utf-8")
+    with pytest.raises(ConfigError, match="rerun python -m rag"):
+        ReaderConfig.load(bad)
