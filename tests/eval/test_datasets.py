@@ -149,3 +149,18 @@ def test_user_squad_file_by_path(tmp_path: Path) -> None:
     text = dataset.corpora[0].documents["Paris.txt"]
     assert [text[a:b] for _, a, b in q1.evidence] == ["The Eiffel Tower is in Paris."]
     assert not q2.answerable and not q2.evidence
+
+
+def test_the_unseen_set_loads_its_documents_as_indexed() -> None:
+    from eval.datasets import load
+
+    (data,) = load("unseen")
+    docs = data.corpora[0].documents
+    assert {name.rsplit(".", 1)[1] for name in docs} >= {"md", "txt", "html", "pdf"}
+    assert len(data.cases) >= 60
+    assert sum(not c.answerable and not c.history for c in data.cases) >= 15
+    assert sum(bool(c.history) for c in data.cases) >= 10
+    for case in data.cases:
+        assert bool(case.evidence) == case.answerable
+        for source, start, end in case.evidence:
+            assert 0 <= start < end <= len(docs[source])
