@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,11 +113,16 @@ def load(name_or_path: str, data_dir: Path | None = None,
         raise DatasetError(f"cannot read {path}: {exc}") from exc
     try:
         if isinstance(raw, dict) and "data" in raw:
-            if name_or_path == "xquad":  # only the articles the reader never saw in training
-                from rag.training.data import HALF_TITLES
+            from rag.training.data import HALF_TITLES, TEST_TITLES
 
+            if name_or_path == "xquad":  # only the articles the reader never saw in training
                 raw = {**raw, "data": [a for a in raw["data"]
                                        if a.get("title") not in HALF_TITLES]}
+            seen = sorted({str(a.get("title")) for a in raw["data"]} & (HALF_TITLES - TEST_TITLES))
+            if seen:
+                print(f"note: {path} holds {len(seen)} article(s) the reader was trained or "
+                      f"calibrated on ({', '.join(seen[:5])}{', ...' if len(seen) > 5 else ''}): "
+                      "its figures on them are not held out", file=sys.stderr)
             return [squad_dataset(raw, name, limit)]
         if (isinstance(raw, list) and raw and isinstance(raw[0], dict)
                 and "supporting_facts" in raw[0]):

@@ -164,3 +164,18 @@ def test_the_unseen_set_loads_its_documents_as_indexed() -> None:
         assert bool(case.evidence) == case.answerable
         for source, start, end in case.evidence:
             assert 0 <= start < end <= len(docs[source])
+
+
+def test_a_file_with_training_articles_says_so(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from eval.datasets import load
+
+    ctx = "The engine was built in 1712."
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"data": [{"title": "Steam_engine", "paragraphs": [
+        {"context": ctx, "qas": [{"id": "1", "question": "When was it built?",
+                                   "answers": [{"text": "1712", "answer_start": 24}]}]}]}]}),
+                    encoding="utf-8")
+    (data,) = load(str(path))
+    assert len(data.cases) == 1
+    assert "Steam_engine" in capsys.readouterr().err
