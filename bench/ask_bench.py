@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -61,7 +62,8 @@ def build_big(engine: Engine, folder: Path, target: int) -> tuple[int, float]:
     return per_replica + report.chunks, time.perf_counter() - started
 
 
-def time_pair(engine: Engine, collection: str, qs: list[str]) -> tuple[list[float], list[float]]:
+def stock_chroma(engine: Engine, collection: str) -> Any:
+    """LangChain's stock Chroma store over ``collection``, with the engine's embedding model."""
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
 
@@ -72,8 +74,12 @@ def time_pair(engine: Engine, collection: str, qs: list[str]) -> tuple[list[floa
         def embed_query(self, text: str) -> list[float]:
             return engine.embedder.embed([text])[0].tolist()  # type: ignore[no-any-return]
 
-    stock = Chroma(client=engine.client, collection_name=collection,
-                   embedding_function=LCEmbeddings())
+    return Chroma(client=engine.client, collection_name=collection,
+                  embedding_function=LCEmbeddings())
+
+
+def time_pair(engine: Engine, collection: str, qs: list[str]) -> tuple[list[float], list[float]]:
+    stock = stock_chroma(engine, collection)
     for q in qs[:5]:  # warm both
         engine.ask(q, collection=collection)
         stock.similarity_search(q, k=4)

@@ -31,7 +31,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from ask_bench import build_big, cold_start, pct
+from ask_bench import build_big, cold_start, pct, stock_chroma
 from scale_corpus import ReplicaEmbedder, questions
 
 from rag.pipeline import Engine
@@ -43,18 +43,7 @@ BEGIN, END = "<!-- reader:begin (written by bench/reader_bench.py) -->", "<!-- r
 
 
 def pipelines(engine: Engine, collection: str) -> dict[str, Callable[[str], Any]]:
-    from langchain_chroma import Chroma
-    from langchain_core.embeddings import Embeddings
-
-    class LCEmbeddings(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return engine.embedder.embed(texts).tolist()  # type: ignore[no-any-return]
-
-        def embed_query(self, text: str) -> list[float]:
-            return engine.embedder.embed([text])[0].tolist()  # type: ignore[no-any-return]
-
-    stock = Chroma(client=engine.client, collection_name=collection,
-                   embedding_function=LCEmbeddings())
+    stock = stock_chroma(engine, collection)
     reader = engine.reader
     assert reader is not None
 

@@ -66,14 +66,22 @@ def default_threads() -> int:
     queries about as fast (9.2 vs 9.0 ms), and it leaves the other core to the rest of the
     request (Chroma, BM25, other users).
     """
+    cores = available_cores()
+    return requested_threads() or (1 if cores <= 2 else min(4, cores // 2))
+
+
+def requested_threads() -> int | None:
+    """``OMP_NUM_THREADS`` when set to a positive number."""
     value = os.environ.get("OMP_NUM_THREADS", "")
-    if value.isdigit() and int(value) > 0:
-        return int(value)
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(4, cores // 2)
+        return os.cpu_count() or 1
 
 
 def fingerprint(model_path: Path) -> str:

@@ -85,19 +85,27 @@ def observe(engine: Engine, articles: Sequence[Article], folder: Path,
     out = []
     for article, q in tqdm(todo, desc="validation questions", disable=not progress,
                            file=sys.stderr):
-        _, first, passages = engine.first_stage(q.text, [], "calibrate")
-        first, passages = first[:MAX_CANDIDATES], passages[:MAX_CANDIDATES]
-        probs = engine.reader.probabilities(q.text, passages)
-        gold = [article.spans[i] for i in q.gold]
-        out.append(Observation(
-            bool(q.gold), tuple(float(p) for p in probs), tuple(c.fits for c in first),
-            tuple(c.source == f"{article.title}.txt" and any(c.start < e and s < c.end
-                                                             for s, e in gold)
-                  for c in first),
-            tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
-                first, probs, strict=True)),
-            article.title))
+        out.append(_observation(engine, q.text, "calibrate", article,
+                                [article.spans[i] for i in q.gold]))
     return out
+
+
+def _observation(engine: Engine, question: str, collection: str, article: Article,
+                 gold: Sequence[tuple[int, int]]) -> Observation:
+    """Ask ``question`` of ``collection``; ``gold`` are its answer's spans in ``article``
+    (none: the right outcome is a refusal)."""
+    assert engine.reader is not None
+    _, first, passages = engine.first_stage(question, [], collection)
+    first, passages = first[:MAX_CANDIDATES], passages[:MAX_CANDIDATES]
+    probs = engine.reader.probabilities(question, passages)
+    return Observation(
+        bool(gold), tuple(float(p) for p in probs), tuple(c.fits for c in first),
+        tuple(c.source == f"{article.title}.txt" and any(c.start < e and s < c.end
+                                                         for s, e in gold)
+              for c in first),
+        tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
+            first, probs, strict=True)),
+        article.title)
 
 
 def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
@@ -120,15 +128,7 @@ def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
     out = []
     for collection, asked_of, q in tqdm(todo, desc="off-topic questions", disable=not progress,
                                         file=sys.stderr):
-        _, first, passages = engine.first_stage(q.text, [], collection)
-        first, passages = first[:MAX_CANDIDATES], passages[:MAX_CANDIDATES]
-        probs = engine.reader.probabilities(q.text, passages)
-        out.append(Observation(
-            False, tuple(float(p) for p in probs), tuple(c.fits for c in first),
-            (False,) * len(first),
-            tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
-                first, probs, strict=True)),
-            asked_of.title))
+        out.append(_observation(engine, q.text, collection, asked_of, []))
     return out
 
 

@@ -13,7 +13,6 @@ here once, and training uses the same functions.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import ConfigError, ModelUnavailable
+from index.onnx_model import available_cores, requested_threads
 
 MODEL_DIR = Path(__file__).with_name("models") / "reader"
 MODEL_FILE = "reader.onnx"
@@ -193,14 +193,9 @@ class Reader:
 
 
 def _threads() -> int:
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    """``OMP_NUM_THREADS`` when set, else every core up to four (one question's sentences are
+    read as one batch, which two threads on two cores serve faster than one)."""
+    return requested_threads() or max(1, min(4, available_cores()))
 
 
 _readers: dict[Path, Reader] = {}
