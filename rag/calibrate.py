@@ -77,7 +77,6 @@ def observe(engine: Engine, articles: Sequence[Article], folder: Path,
             limit: int | None = None, progress: bool = True) -> list[Observation]:
     from tqdm import tqdm
 
-    assert engine.reader is not None
     for a in articles:
         (folder / f"{a.title}.txt").write_text(a.text, encoding="utf-8")
     engine.index([folder], "calibrate", base=folder)
@@ -115,7 +114,6 @@ def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
     cover them at all, and the right answer is a refusal (SQuAD has no such questions)."""
     from tqdm import tqdm
 
-    assert engine.reader is not None
     todo = []
     for i, article in enumerate(articles):
         own = folder / f"only-{i}"

@@ -74,7 +74,9 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {}
         self._lock = threading.Lock()
         self.scorer = Scorer.load()
-        config = ReaderConfig.load() if self.settings.reader else None
+        self.config: ReaderConfig | None = ReaderConfig.load() if self.settings.reader else None
+        """The reader's fitted settings (``rag/scoring.json``); None with ``RAG_READER=false``."""
+        config = self.config
         default = config.threshold if config else rules.refuse_below()
         self.head = head_of(config) if config else READER_ONLY
         self.refuse_below = (self.settings.refuse_below if self.settings.refuse_below is not None
@@ -191,11 +193,11 @@ class Engine:
         read for each (for calibration and ablations)."""
         retriever = self.retriever(collection)
         query = self._prepare({"text": question, "history": history, "collection": collection})
-        first, passages, _ = self._first(query, retriever, retriever.view())
+        first, passages = self._first(query, retriever, retriever.view())
         return query, first, passages
 
     def _first(self, query: _Query, retriever: Retriever,
-               view: CorpusView) -> tuple[list[Candidate], list[Passage], CorpusView]:
+               view: CorpusView) -> tuple[list[Candidate], list[Passage]]:
         query_terms = list(query.question.terms) + list(query.history_terms)
         near = retriever.nearest(view, query.vector, self.settings.top_sentences)
         hits = retriever.chunks(view, query.vector, query_terms, self.settings.top_chunks)
@@ -204,26 +206,24 @@ class Engine:
         first = score_sentences(query.question, query.history_terms, records,
                                 view.weight, self.scorer, view.idf.__contains__)
         prev = {r.id: r.prev for r in records}
-        return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first], view
+        return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first]
 
     def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:
-        first, passages, view = self._first(query, retriever, view)
-        if self.reader is None:
+        first, passages = self._first(query, retriever, view)
+        reader = self.reader
+        if reader is None or self.config is None:
             return _Scored(query, tuple(first), view)
-        top = passages[:self.reader.config.candidates]
-        probs = self.reader.probabilities(query.reading, top)
-        candidates = read_candidates(first, probs.tolist(), self.reader.config.require_fit,
-                                     self.head)
+        probs = reader.probabilities(query.reading, passages[:self.config.candidates])
+        candidates = read_candidates(first, probs.tolist(), self.config.require_fit, self.head)
         return _Scored(query, tuple(candidates), view)
 
     def _answer(self, scored: _Scored) -> Answer:
         query = scored.query
-        if self.reader is None:
+        if self.config is None:
             chosen = rules.choose_by_rules(query.question, scored.candidates,
                                            self.settings.max_citations, scored.view.weight)
         else:
-            chosen = choose(scored.candidates, self.settings.max_citations,
-                            self.reader.config.second)
+            chosen = choose(scored.candidates, self.settings.max_citations, self.config.second)
         return compose(query.text, query.question, query.collection, chosen,
                        scored.candidates, self.refuse_below)
 
