@@ -15,14 +15,11 @@ collection. Batches start at ``_BATCH_SENTENCES`` sentences and double up to
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,13 +29,13 @@ from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
 from index.load import SourceNames, discover, load_file, regular_size
+from index.lock import collection_lock
 from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.versions import Generation
 
-log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 """Told the share of a run done (0 to 1) and what it is doing; it may raise (e.g.
 :class:`index.errors.IndexingCancelled`) to stop the run before its next batch."""
@@ -307,24 +304,8 @@ class Indexer:
                     gone.append(source)
         return gone
 
-    @contextmanager
-    def _lock(self, name: str, on_progress: Progress | None = None) -> Iterator[None]:
-        lock_dir = self.settings.data_dir / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        path = lock_dir / f"{name}.lock"
-        with path.open("w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_progress is not None:
-                    on_progress(0.0, f"waiting for another indexing run of {name} to finish")
-                log.warning("waiting for another indexing run of the collection %s to finish "
-                            "(it holds %s) ...", name, path)
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self, name: str, on_progress: Progress | None = None) -> Any:
+        return collection_lock(self.settings.data_dir, name, on_progress)
 
 
 def _owner(source: str, root: str, run: _Run) -> str | None:
