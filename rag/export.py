@@ -28,7 +28,8 @@ def plain_text(answer: Answer) -> str:
 
 def conversation_markdown(answers: Sequence[Answer], saved_at: float | None = None) -> str:
     """The conversation as Markdown: each question, its answer, and its citations."""
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved_at or time.time()))
+    when = time.strftime("%Y-%m-%d %H:%M",
+                         time.localtime(time.time() if saved_at is None else saved_at))
     names = sorted({a.collection for a in answers})
     where = ", ".join(f"“{n}”" for n in names) if names else "none"
     parts = [f"# Conversation\n\nCollection: {where}. Saved {when}."]
