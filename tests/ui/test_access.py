@@ -22,6 +22,14 @@ from ui.app import launch
 QUESTION = "How many Azerbaijanis became victims of landmine explosions?"
 
 
+@pytest.fixture(autouse=True)
+def _patient() -> Iterator[None]:
+    """Each step may wait for the server a while: the machine may be busy."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)  # Playwright's default
+
+
 def _serve(engine: Engine, **options: Any) -> Iterator[str]:
     demo = launch(engine, "127.0.0.1", _free_port(), block=False, **options)
     try:

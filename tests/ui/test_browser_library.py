@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.index.test_word import make_docx
@@ -17,12 +19,22 @@ from tests.ui.test_browser import LONG, _ask
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _patient() -> Iterator[None]:
+    """Each step may wait for the server a while: the machine may be busy."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)  # Playwright's default
+
+
 def _create(page: Any, name: str) -> None:
     """Create the collection ``name`` and switch to it."""
     page.locator("#new-collection textarea, #new-collection input").first.fill(name)
     page.locator("#create-collection").click()
-    expect(page.locator("#upload-status")).to_contain_text(f"Created the collection “{name}”")
-    expect(page.locator("#documents")).to_contain_text(f"No documents in “{name}”")
+    expect(page.locator("#upload-status")).to_contain_text(f"Created the collection “{name}”",
+                                                           timeout=LONG)
+    expect(page.locator("#documents")).to_contain_text(f"No documents in “{name}”",
+                                                       timeout=LONG)
     expect(page.locator("#status-line")).to_contain_text(f"Collection “{name}”")
 
 
