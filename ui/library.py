@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ class Library:
         return self._change(source, collection, act)
 
     def _change(self, source: str | None, collection: str,
-                act: Any) -> tuple[str, str, list[str]]:
+                act: Callable[[str], str]) -> tuple[str, str, list[str]]:
         try:
             self.access.check_changes()
             name = self._name(collection)

@@ -76,3 +76,25 @@ def test_index_and_ask_through_either_store(settings_for: Settings, embedder: Em
     assert "282" in answer.text
     c = answer.citations[0]
     assert Path(c.source).read_text(encoding="utf-8")[c.start : c.end] == c.text
+
+
+def test_remove_and_delete_through_either_store(settings_for: Settings, embedder: Embedder,
+                                                tmp_path: Path) -> None:
+    from rag import library
+
+    name = settings_for.collection
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "mill.txt").write_text("The Brimstone mill was built in 1842.\n")
+    (folder / "ferry.txt").write_text("The Ostra ferry carries forty passengers.\n")
+    engine = Engine(settings_for, embedder=embedder)
+    engine.index([folder], name, base=folder)
+    store = Store(engine.client, name)
+    report = library.remove(engine, ["mill.txt"], name)
+    assert report.removed == ("mill.txt",) and set(store.docs()) == {"ferry.txt"}
+    assert (store.count(), store.count(SENTENCES), store.count(DOCS)) == (1, 1, 1)
+    answer = engine.ask("When was the Brimstone mill built?", collection=name)
+    assert "mill.txt" not in {c.source for c in answer.candidates}
+    assert library.delete(engine, name) == 1
+    assert name not in engine.collections()
+    assert library.create(engine, name) and engine.documents(name) == []
