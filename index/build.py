@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index import lexical
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
 from index.docrecord import DocRecord
 from index.embed import Embedder
@@ -36,7 +37,7 @@ from index.records import Prepared, Records, add_document
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
-from index.versions import Generation
+from index.versions import Generation, repair_lexical
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -121,27 +122,42 @@ class Indexer:
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
+                lexical.drop(self.settings.lexical_dir, name)
             located = [names.locate(file, root) for file, root in files]
             sources = [source for source, _ in located]
             folders = self._folders(paths, names)
-            run = _Run(Generation.open(store, sources, folders), files=len(files),
-                       skipped=unlisted, on_progress=on_progress)
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
-                run.writer = writer
-                self._index_files(store, files, located, run, progress)
-            self._settle(run)
-            gone = self._gone(paths, names, run.gen.live, set(sources))
-            for source in gone:
-                run.gen.remove(source)
-            run.removed = len(gone)
-            if run.gen.commit(force=rebuild or not run.gen.version):
-                run.gen.cleanup()
+            run = _Run(Generation.open(store, sources, folders, self.settings.lexical_dir,
+                                       progress), files=len(files), skipped=unlisted,
+                       on_progress=on_progress)
+            try:
+                with ThreadPoolExecutor(max_workers=1,
+                                        thread_name_prefix="index-writer") as writer:
+                    run.writer = writer
+                    self._index_files(store, files, located, run, progress)
+                self._settle(run)
+                gone = self._gone(paths, names, run.gen.live, set(sources))
+                for source in gone:
+                    run.gen.remove(source)
+                run.removed = len(gone)
+                if run.gen.commit(force=rebuild or not run.gen.version):
+                    run.gen.cleanup()
+            except BaseException:
+                run.gen.abandon()
+                raise
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
             chunks=run.chunks, characters=run.characters,
             seconds=time.perf_counter() - started,
         )
+
+    def repair(self, collection: str | None = None, progress: bool = False) -> bool:
+        """Rebuild the collection's lexical index from Chroma if it is missing or older than
+        the vectors (``rag index --repair``); whether it had to."""
+        name = check_name(collection or self.settings.collection)
+        with self._lock(name):
+            store = Store(self.client, name).require()
+            return repair_lexical(store, self.settings.lexical_dir, progress)
 
     def _index_files(self, store: Store, files: list[tuple[Path, Path]],
                      located: list[tuple[str, str]], run: _Run, progress: bool) -> None:
@@ -248,9 +264,13 @@ class Indexer:
             run.characters += len(item.doc.text)
         self._settle(run)
 
+        lex = run.gen.lexical
+
         def write() -> None:
             store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
             store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
+            if lex is not None:
+                lex.add(chunks.ids, chunks.texts, chunks.metas)
             store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
 
         assert run.writer is not None

@@ -18,6 +18,7 @@ from index.build import Indexer, IndexReport, Progress
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound, InvalidQuestion
 from index.store import Store, check_name, open_client
+from index.terms import terms
 from rag import rules
 from rag.compose import REFUSAL_START, compose
 from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
@@ -32,7 +33,7 @@ from rag.select import (
     score_sentences,
 )
 from rag.settings import Settings
-from rag.text import Question, about_document, terms
+from rag.text import Question, about_document
 from rag.types import Answer, Candidate
 
 if TYPE_CHECKING:
@@ -124,6 +125,10 @@ class Engine:
         return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base,
                              on_progress=on_progress)
 
+    def repair(self, collection: str | None = None, progress: bool = False) -> bool:
+        """Rebuild the collection's lexical index if missing or stale; whether it had to."""
+        return Indexer(self.settings, self.embedder, self.client).repair(collection, progress)
+
     def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
         return documents_of(self.store(collection))
 
@@ -133,7 +138,8 @@ class Engine:
     def retriever(self, collection: str) -> Retriever:
         with self._lock:
             if collection not in self._retrievers:
-                self._retrievers[collection] = Retriever(self.store(collection))
+                self._retrievers[collection] = Retriever(self.store(collection),
+                                                         self.settings.lexical_dir)
             return self._retrievers[collection]
 
     # -- answering -----------------------------------------------------------------------------
@@ -204,7 +210,7 @@ class Engine:
         heads = HEAD_SENTENCES if about_document(query.question) else 0
         records = retriever.sentences(view, hits, query.vector, near, heads)
         first = score_sentences(query.question, query.history_terms, records,
-                                view.weight, self.scorer, view.idf.__contains__)
+                                view.weight, self.scorer, view.known)
         prev = {r.id: r.prev for r in records}
         return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first]
 

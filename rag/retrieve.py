@@ -1,13 +1,16 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) over chunks, fused by reciprocal rank,
-then the sentences of the best chunks with their stored vectors.
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25, :mod:`index.lexical`) over chunks, fused
+by reciprocal rank, then the sentences of the best chunks with their stored vectors.
 
-The view holds every chunk's text and metadata (BM25 needs them), and a chunk record holds its
-sentences' records (:func:`index.records.sentence_rows`), so a question costs Chroma three
-reads: the dense chunk query (ids only), the nearest-sentence query, and the vectors of the hit
-chunks' sentences; they overlap with BM25 and with each other in worker threads.
+A view is one committed state of the collection: its version and its lexical index, opened
+from disk (memory-mapped; nothing of the chunks is read to open it). The process keeps no
+copy of the chunks' texts or metadata: a question reads from Chroma the records of its hit
+chunks only (the dense query returns its hits' records; the lexical hits' records are read by
+id), and a chunk record holds its sentences' records (:func:`index.records.sentence_rows`).
+The dense query, the lexical hits' records, the nearest-sentence query and the hit chunks'
+sentence vectors are read in worker threads, beside each other.
 
-A view is one committed state of the collection (:meth:`index.store.Store.snapshot`): only
-chunk and sentence records that its document records own are used, so a document that is being
+Only records of the view's state are used (a dense hit or a sentence whose document version
+is not in the view's lexical index belongs to another state), so a document that is being
 written or replaced is never seen half-done, and a run in progress is not seen at all.
 """
 
@@ -15,19 +18,19 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.docrecord import Snapshot
+from index.docrecord import Version
 from index.embed import Vectors
-from index.errors import StoreUnavailable
+from index.errors import LexicalIndexMissing, StoreUnavailable
+from index.lexical import LexicalReader
 from index.records import sentence_rows
 from index.store import SENTENCES, Store
-from rag.text import terms
 
 _RRF_K = 60
 _VIEW_TRIES = 5
@@ -79,67 +82,62 @@ class SentenceRecord:
 
 
 class CorpusView:
-    """A snapshot of one collection: its documents, a BM25 index and term statistics."""
+    """One committed state of a collection: its version, its lexical index and term weights."""
 
-    def __init__(self, store: Store) -> None:
-        import bm25s
+    _CACHE = 65_536
+    """Term weights and version checks remembered per view (a few per question)."""
 
-        snapshot = store.snapshot()
-        self.snapshot: Snapshot = snapshot
-        self.version = snapshot.version
-        self.docs = {src: rec.sha256 for src, rec in snapshot.docs.items()}
-        ids: list[str] = []
-        seen: set[str] = set()
-        metas: list[dict[str, Any]] = []
-        corpus: list[list[str]] = []
-        df: Counter[str] = Counter()
-        col = store.col("")
-        offset, page = 0, 20_000  # each get() costs seconds at 1M chunks; SQLite caps a page
-        while True:
-            got = col.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if cid in seen or not snapshot.owns(meta):
-                    continue
-                seen.add(cid)
-                toks = terms(text)
-                ids.append(cid)
-                metas.append(dict(meta) | {"text": text})
-                corpus.append(toks or ["\x00"])
-                df.update(set(toks))
-            if len(got["ids"]) < page:
-                break
-            offset += page
-        self.ids = ids
-        self.metas = metas
-        self.position = {cid: i for i, cid in enumerate(ids)}
-        self.n = len(ids)
-        # smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
-        # counts like one found in a single chunk (it may be a paraphrase, or the topic)
-        self.idf = {t: math.log((1 + self.n) / (1 + c)) + 1 for t, c in df.items()}
-        self.default_idf = math.log((1 + self.n) / 2) + 1
-        self.bm25 = bm25s.BM25()
-        if corpus:
-            self.bm25.index(corpus, show_progress=False)
+    def __init__(self, store: Store, lexical_root: Path) -> None:
+        self.version, self.generation = store.committed()
+        self.lexical = LexicalReader.open(lexical_root, store.name, self.version,
+                                          self.generation)
+        self.n = self.lexical.n if self.lexical is not None else 0
+        self._df: dict[str, int] = {}
+        self._holds: dict[Version, bool] = {}
+
+    def _doc_freq(self, term: str) -> int:
+        df = self._df.get(term)
+        if df is None:
+            df = self.lexical.doc_freq(term) if self.lexical is not None else 0
+            if len(self._df) >= self._CACHE:
+                self._df.clear()
+            self._df[term] = df
+        return df
+
+    def known(self, term: str) -> bool:
+        """Whether some chunk of the collection holds ``term``."""
+        return self._doc_freq(term) > 0
 
     def weight(self, term: str) -> float:
-        return self.idf.get(term, self.default_idf)
+        """Smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
+        counts like one found in a single chunk (it may be a paraphrase, or the topic)."""
+        return math.log((1 + self.n) / (1 + max(1, self._doc_freq(term)))) + 1
 
-    def lexical(self, query_terms: list[str], k: int) -> list[int]:
-        known = [t for t in query_terms if t in self.idf]
-        if not known or not self.n:
+    def owns(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk or sentence record belongs to this state."""
+        version = (str(meta["source"]), str(meta["doc_sha"]))
+        held = self._holds.get(version)
+        if held is None:
+            held = self.lexical is not None and self.lexical.holds(version)
+            if len(self._holds) >= self._CACHE:
+                self._holds.clear()
+            self._holds[version] = held
+        return held
+
+    def lexical_ids(self, query_terms: list[str], k: int) -> list[str]:
+        """The ids of the best ``k`` chunks by BM25 over the terms the collection knows."""
+        known = [t for t in query_terms if self.known(t)]
+        if not known or self.lexical is None:
             return []
-        scores = self.bm25.get_scores(known)
-        hits = np.flatnonzero(scores > 0)  # usually far fewer than all chunks
-        if len(hits) > k:
-            hits = np.sort(hits[np.argpartition(-scores[hits], k - 1)[:k]])
-        return [int(i) for i in hits[np.argsort(-scores[hits], kind="stable")]]
+        return self.lexical.search(known, k)
 
 
 class Retriever:
     """Retrieves candidate sentences for a question from one collection."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lexical_root: Path) -> None:
         self.store = store
+        self.lexical_root = lexical_root
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
 
@@ -159,14 +157,21 @@ class Retriever:
             with self._lock:
                 view = self._view
                 if view is None or view.version != version:
-                    view = CorpusView(self.store)
-                    # a commit while the chunks were read: its cleanup may have removed some
-                    for _ in range(_VIEW_TRIES):
-                        if view.version == self.store.version():
-                            break
-                        view = CorpusView(self.store)
+                    view = self._open()
                     self._view = view
         return view
+
+    def _open(self) -> CorpusView:
+        """The view of the committed state. Commits while it opens may delete the folder of
+        the state it read (two in a row): it then opens the new state."""
+        for _ in range(_VIEW_TRIES):
+            version = self.store.version()
+            try:
+                return CorpusView(self.store, self.lexical_root)
+            except LexicalIndexMissing:
+                if self.store.version() == version:  # not a commit: really missing
+                    raise
+        return CorpusView(self.store, self.lexical_root)
 
     def view_soon(self) -> Future[CorpusView]:
         """:meth:`view`, in a worker thread."""
@@ -175,25 +180,39 @@ class Retriever:
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
         """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
-        The records come from the view (it holds every chunk's text), so the dense query asks
-        Chroma for ids only; a chunk the view does not hold belongs to another version."""
+        Only the hits' records are read: the dense query returns them, and the lexical hits'
+        are read by id beside it; a dense hit the view does not own belongs to another
+        version."""
         if not view.n:
             return []
-        dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
-                             n_results=min(k * 2, view.n), include=[])
-        ranks: dict[int, float] = {}
-        for rank, i in enumerate(view.lexical(query_terms, k)):
-            ranks[i] = 1.0 / (_RRF_K + rank)
+        col = self.store.col("")
+        dense = _pool().submit(col.query, query_embeddings=[query_vector.tolist()],
+                               n_results=min(k * 2, view.n), include=["documents", "metadatas"])
+        lexical = view.lexical_ids(query_terms, k)
+        read = _pool().submit(col.get, ids=lexical, include=["documents", "metadatas"]) \
+            if lexical else None
+        ranks: dict[str, float] = {}
+        records: dict[str, tuple[str, dict[str, Any]]] = {}
+        for rank, cid in enumerate(lexical):
+            ranks[cid] = 1.0 / (_RRF_K + rank)
+        got = dense.result()
         rank = 0
-        for cid in dense.result()["ids"][0]:
-            i = view.position.get(cid, -1)
-            if i < 0 or rank >= k:
+        for cid, text, meta in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                   strict=True):
+            if rank >= k or not view.owns(meta):
                 continue
-            ranks[i] = ranks.get(i, 0.0) + 1.0 / (_RRF_K + rank)
+            records[cid] = str(text), dict(meta)
+            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
             rank += 1
-        ordered = sorted(ranks, key=lambda i: (-ranks[i], view.ids[i]))[:k]
-        return [ChunkHit(view.ids[i], str(view.metas[i]["source"]), str(view.metas[i]["text"]),
-                         view.metas[i], ranks[i]) for i in ordered]
+        if read is not None:
+            got = read.result()
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                       strict=True):
+                records.setdefault(cid, (str(text), dict(meta)))
+        # a lexical hit whose record is gone was removed by a later run's cleanup
+        ordered = sorted((c for c in ranks if c in records), key=lambda c: (-ranks[c], c))[:k]
+        return [ChunkHit(c, str(records[c][1]["source"]), records[c][0], records[c][1],
+                         ranks[c]) for c in ordered]
 
     def nearest(self, view: CorpusView, query_vector: Vectors, k: int) -> Future[Any] | None:
         """Start the query for the ``k`` sentences nearest to the question by their own vectors
@@ -236,7 +255,7 @@ class Retriever:
             for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 rows[sid] = dict(meta) | {"id": sid, "text": text}
         rows = {sid: row for sid, row in rows.items()
-                if view.docs.get(str(row["source"])) == row["doc_sha"]}
+                if view.owns(row)}
         fetched = [early.result()] if early is not None else []
         known = set(similarity) | set(held_ids)
         missing = [sid for sid in rows if sid not in known]

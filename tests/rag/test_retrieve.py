@@ -2,9 +2,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.embed import Embedder
+from index.terms import terms
 from rag.pipeline import Engine
 from rag.settings import Settings
-from rag.text import terms
 
 QUESTION = "Which forum did the Armenian mission address in October 2022?"
 
