@@ -15,25 +15,24 @@ collection. Batches start at ``_BATCH_SENTENCES`` sentences and double up to
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from index import lexical
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
-from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
 from index.load import SourceNames, discover, load_file, regular_size
+from index.lock import collection_lock
 from index.records import Prepared, Records, add_document
+from index.scope import gone_sources, run_folders
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
@@ -118,14 +117,14 @@ class Indexer:
         started = time.perf_counter()
         unlisted: list[tuple[str, str]] = []
         files = list(discover(paths, unlisted))
-        with self._lock(name, on_progress):
+        with collection_lock(self.settings.data_dir, name, on_progress):
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
                 lexical.drop(self.settings.lexical_dir, name)
             located = [names.locate(file, root) for file, root in files]
             sources = [source for source, _ in located]
-            folders = self._folders(paths, names)
+            folders = run_folders(paths, names)
             run = _Run(Generation.open(store, sources, folders, self.settings.lexical_dir,
                                        progress), files=len(files), skipped=unlisted,
                        on_progress=on_progress)
@@ -135,7 +134,7 @@ class Indexer:
                     run.writer = writer
                     self._index_files(store, files, located, run, progress)
                 self._settle(run)
-                gone = self._gone(paths, names, run.gen.live, set(sources))
+                gone = gone_sources(paths, names, run.gen.live, set(sources))
                 for source in gone:
                     run.gen.remove(source)
                 run.removed = len(gone)
@@ -155,7 +154,7 @@ class Indexer:
         """Rebuild the collection's lexical index from Chroma if it is missing or older than
         the vectors (``rag index --repair``); whether it had to."""
         name = check_name(collection or self.settings.collection)
-        with self._lock(name):
+        with collection_lock(self.settings.data_dir, name):
             store = Store(self.client, name).require()
             return repair_lexical(store, self.settings.lexical_dir, progress)
 
@@ -289,62 +288,6 @@ class Indexer:
         for item in items:
             run.gen.wrote((item.doc.source, item.doc.sha256), len(item.chunks),
                           len(item.sentences))
-
-    @staticmethod
-    def _prefixes(paths: list[Path], names: SourceNames) -> list[tuple[Path, str, bool]]:
-        """Each indexed folder, the prefix of the sources inside it ("" when they are named
-        relative to the folder itself), and whether they are named relative to the base."""
-        out = []
-        for path in paths:
-            if not path.is_dir():
-                continue
-            resolved = path.resolve()
-            inside = resolved == names.base or names.base in resolved.parents
-            prefix = names(path, path)
-            prefix = "" if prefix in (".", "") or not inside else prefix + "/"
-            out.append((path, prefix, inside))
-        return out
-
-    def _folders(self, paths: list[Path], names: SourceNames) -> list[str] | None:
-        """The folders (as :func:`index.records.folders_of` names them) whose documents a run
-        over ``paths`` may remove; None when that is any document."""
-        prefixes = [prefix for _, prefix, _ in self._prefixes(paths, names)]
-        return None if "" in prefixes else [p.rstrip("/") for p in prefixes]
-
-    def _gone(self, paths: list[Path], names: SourceNames, known: dict[str, DocRecord],
-              seen: set[str]) -> list[str]:
-        """Indexed sources inside an indexed folder whose file no longer exists."""
-        gone: list[str] = []
-        for path, prefix, inside in self._prefixes(paths, names):
-            root = str(names.base if inside else path.resolve())
-            for source, rec in known.items():
-                if source in seen or not source.startswith(prefix):
-                    continue
-                if rec.root and rec.root != root:  # named from another folder: not this one's
-                    continue
-                file = (names.base / source) if inside else (path / source)
-                if not file.exists():
-                    gone.append(source)
-        return gone
-
-    @contextmanager
-    def _lock(self, name: str, on_progress: Progress | None = None) -> Iterator[None]:
-        lock_dir = self.settings.data_dir / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        path = lock_dir / f"{name}.lock"
-        with path.open("w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_progress is not None:
-                    on_progress(0.0, f"waiting for another indexing run of {name} to finish")
-                log.warning("waiting for another indexing run of the collection %s to finish "
-                            "(it holds %s) ...", name, path)
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _owner(source: str, root: str, run: _Run) -> str | None:
