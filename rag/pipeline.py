@@ -22,7 +22,7 @@ from index.terms import terms
 from rag import rules
 from rag.compose import REFUSAL_START, compose
 from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
-from rag.retrieve import CorpusView, Retriever, documents_of
+from rag.retrieve import Retriever, documents_of
 from rag.select import (
     HEAD_SENTENCES,
     READER_ONLY,
@@ -35,6 +35,7 @@ from rag.select import (
 from rag.settings import Settings
 from rag.text import Question, about_document
 from rag.types import Answer, Candidate
+from rag.view import CorpusView
 
 if TYPE_CHECKING:
     from rag.generate import GenerativeAnswerer
