@@ -146,7 +146,10 @@ class LexicalWriter:
         if committed and stored_version(base) is not None:
             for path in base.iterdir():
                 if not path.name.startswith(VERSION) and not path.name.endswith(".lock"):
-                    os.link(path, folder / path.name)
+                    try:
+                        os.link(path, folder / path.name)
+                    except OSError:  # a file system without hard links: a copy
+                        shutil.copy2(path, folder / path.name)
         index = tantivy.Index(_schema(), str(folder), reuse=True)
         return LexicalWriter(folder, index.writer(_HEAP_BYTES, 1), index.schema)
 

@@ -66,7 +66,7 @@ class _Scored:
 
 
 class Engine:
-    """Everything ``ask()`` needs, loaded once and shared by threads: model, store, BM25."""
+    """Everything ``ask()`` needs, loaded once and shared by threads: model, store, views."""
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  client: Any = None) -> None:
@@ -292,7 +292,7 @@ _engines_lock = threading.Lock()
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """One shared engine per settings (the model and BM25 indexes load once per process)."""
+    """One shared engine per settings (the model loads once per process)."""
     settings = settings or Settings()
     with _engines_lock:
         if settings not in _engines:
