@@ -143,7 +143,7 @@ class LexicalWriter:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         base = folder_of(root, name, committed)
-        if committed and stored_version(base) is not None:
+        if stored_version(base) is not None:
             for path in base.iterdir():
                 if not path.name.startswith(VERSION) and not path.name.endswith(".lock"):
                     try:

@@ -200,7 +200,14 @@ def repair_lexical(store: Store, root: Path, progress: bool = False) -> bool:
     the vectors (under the collection's lock); whether it had to."""
     version, generation = store.committed()
     if lexical.is_current(root, store.name, version, generation):
-        return False
+        if version or not store.count(""):
+            return False
+        # written before collections had versions: name its state, then index it
+        version = uuid.uuid4().hex
+        snapshot = replace(store.snapshot(), version=version)
+        lexical.rebuild(store.col(""), snapshot, root, store.name, store.count(""), progress)
+        store.set_state(version, generation, None, scoped=False)
+        return True
     lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), progress)
     return True
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from index.docrecord import Version
+from index.errors import LexicalIndexMissing
 from index.lexical import LexicalReader
 from index.store import Store
 
@@ -22,6 +23,8 @@ class CorpusView:
         self.version, self.generation = store.committed()
         self.lexical = LexicalReader.open(lexical_root, store.name, self.version,
                                           self.generation)
+        if self.lexical is None and store.count(""):  # chunks from before versions existed
+            raise LexicalIndexMissing(store.name, lexical_root / store.name)
         self.n = self.lexical.n if self.lexical is not None else 0
         self._df: dict[str, int] = {}
         self._holds: dict[Version, bool] = {}
