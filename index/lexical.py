@@ -25,8 +25,9 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,8 @@ class LexicalWriter:
     folder: Path
     writer: Any
     schema: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """The run's writer thread adds chunks while the run itself may add a kept version's."""
 
     @staticmethod
     def start(root: Path, name: str, committed: int, number: int) -> LexicalWriter:
@@ -156,10 +159,13 @@ class LexicalWriter:
     def add(self, ids: Sequence[str], texts: Sequence[str],
             metas: Sequence[dict[str, Any]]) -> None:
         """Add chunk records (ids, texts and metadata as written to Chroma)."""
-        for id_, text, meta in zip(ids, texts, metas, strict=True):
-            self.writer.add_document(tantivy.Document(
-                id=id_, key=version_key(str(meta["source"]), str(meta["doc_sha"])),
-                terms=" ".join(terms(text))))
+        docs = [tantivy.Document(id=id_, key=version_key(str(meta["source"]),
+                                                         str(meta["doc_sha"])),
+                                 terms=" ".join(terms(text)))
+                for id_, text, meta in zip(ids, texts, metas, strict=True)]
+        with self.lock:
+            for doc in docs:
+                self.writer.add_document(doc)
 
     def delete(self, versions: Iterable[Version]) -> None:
         """Leave out the chunks of these document versions (added before this call)."""
