@@ -2,7 +2,8 @@
 the vectors, one tantivy index per committed generation of a collection.
 
 ``RAG_DATA_DIR/lexical/<collection>/g<N>/`` holds generation ``N``'s chunks (their id, their
-document version, their terms; no text) and a file ``VERSION`` naming the collection version
+document version, their terms, and their record: text and metadata, stored compressed and read
+only for a question's hits) and a file ``VERSION`` naming the format and the collection version
 (:meth:`index.store.Store.committed`) it belongs to. A run builds ``g<N+1>`` from ``g<N>``
 without copying it: the new folder starts as hard links to the old one's files (tantivy never
 rewrites a file: new segments, deletes and its ``meta.json`` are new files), then the run adds
@@ -22,6 +23,7 @@ before the switch.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -38,6 +40,8 @@ from index.errors import LexicalIndexMissing
 from index.terms import terms
 
 VERSION = "VERSION"
+FORMAT = "2"
+"""The schema's version, written into ``VERSION``: a folder of another format is stale."""
 _HEAP_BYTES = 64_000_000
 """The writer's memory budget: it writes a segment whenever its buffer reaches it."""
 _PAGE = 5_000
@@ -50,6 +54,7 @@ def _schema() -> Any:
     # the terms are ours, joined by spaces (a term never holds one): the whitespace tokenizer
     # splits them back unchanged, so BM25 counts exactly the words the answer scores with
     builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
+    builder.add_bytes_field("record", stored=True)
     return builder.build()
 
 
@@ -65,9 +70,10 @@ def folder_of(root: Path, name: str, generation: int) -> Path:
 def stored_version(folder: Path) -> str | None:
     """The collection version a generation folder holds; None when it is incomplete or gone."""
     try:
-        return (folder / VERSION).read_text(encoding="utf-8").strip()
+        form, _, version = (folder / VERSION).read_text(encoding="utf-8").partition(" ")
     except OSError:
         return None
+    return version.strip() if form == FORMAT else None
 
 
 def is_current(root: Path, name: str, version: str, generation: int) -> bool:
@@ -122,6 +128,19 @@ class LexicalReader:
         hits = self._searcher.search(query, k, count=False).hits
         return [str(self._searcher.doc(address)["id"][0]) for _, address in hits]
 
+    def records(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The text and metadata of the chunks ``ids`` that this generation holds (a chunk it
+        does not hold belongs to another version), read from the compressed document store."""
+        if not ids:
+            return {}
+        query = tantivy.Query.term_set_query(self._schema, "id", list(ids))
+        out = {}
+        for _, address in self._searcher.search(query, len(ids), count=False).hits:
+            doc = self._searcher.doc(address)
+            text, meta = json.loads(bytes(doc["record"][0]))
+            out[str(doc["id"][0])] = str(text), dict(meta)
+        return out
+
     def holds(self, version: Version) -> bool:
         """Whether the chunks of a document version are in this generation."""
         query = tantivy.Query.term_query(self._schema, "key", version_key(*version))
@@ -161,7 +180,8 @@ class LexicalWriter:
         """Add chunk records (ids, texts and metadata as written to Chroma)."""
         docs = [tantivy.Document(id=id_, key=version_key(str(meta["source"]),
                                                          str(meta["doc_sha"])),
-                                 terms=" ".join(terms(text)))
+                                 terms=" ".join(terms(text)),
+                                 record=json.dumps([text, meta]).encode())
                 for id_, text, meta in zip(ids, texts, metas, strict=True)]
         with self.lock:
             for doc in docs:
@@ -177,7 +197,7 @@ class LexicalWriter:
         written and flushed (before the vectors' commit names that version)."""
         self.writer.commit()
         self.writer.wait_merging_threads()
-        _write_durably(self.folder / VERSION, version)
+        _write_durably(self.folder / VERSION, f"{FORMAT} {version}")
 
     def discard(self) -> None:
         """Throw the folder away (the run committed nothing, or stopped)."""

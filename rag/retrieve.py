@@ -3,11 +3,11 @@ by reciprocal rank, then the sentences of the best chunks with their stored vect
 
 A view is one committed state of the collection: its version and its lexical index, opened
 from disk (memory-mapped; nothing of the chunks is read to open it). The process keeps no
-copy of the chunks' texts or metadata: a question reads from Chroma the records of its hit
-chunks only (the dense query returns its hits' records; the lexical hits' records are read by
-id), and a chunk record holds its sentences' records (:func:`index.records.sentence_rows`).
-The dense query, the lexical hits' records, the nearest-sentence query and the hit chunks'
-sentence vectors are read in worker threads, beside each other.
+copy of the chunks' texts or metadata: a question reads the records of its hit chunks only,
+from the lexical index's compressed store (the dense query asks Chroma for ids), and a chunk
+record holds its sentences' records (:func:`index.records.sentence_rows`). The dense query,
+the nearest-sentence query and the hit chunks' sentence vectors are read in worker threads,
+beside each other.
 
 Only records of the view's state are used (a dense hit or a sentence whose document version
 is not in the view's lexical index belongs to another state), so a document that is being
@@ -127,36 +127,21 @@ class Retriever:
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
         """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
-        Only the hits' records are read: the dense query returns them, and the lexical hits'
-        are read by id beside it; a dense hit the view does not own belongs to another
-        version."""
+        The dense query asks Chroma for ids only; the hits' records (text and metadata) are
+        read from the view's lexical index, which holds exactly the chunks of its version (a
+        dense hit it does not hold belongs to another one)."""
         if not view.n:
             return []
-        col = self.store.col("")
-        dense = _pool().submit(col.query, query_embeddings=[query_vector.tolist()],
-                               n_results=min(k * 2, view.n), include=["documents", "metadatas"])
+        dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
+                               n_results=min(k * 2, view.n), include=[])
         lexical = view.lexical_ids(query_terms, k)
-        read = _pool().submit(col.get, ids=lexical, include=["documents", "metadatas"]) \
-            if lexical else None
+        dense_ids = [str(c) for c in dense.result()["ids"][0]]
+        records = view.records([*dict.fromkeys([*lexical, *dense_ids])])
         ranks: dict[str, float] = {}
-        records: dict[str, tuple[str, dict[str, Any]]] = {}
         for rank, cid in enumerate(lexical):
             ranks[cid] = 1.0 / (_RRF_K + rank)
-        got = dense.result()
-        rank = 0
-        for cid, text, meta in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
-                                   strict=True):
-            if rank >= k or not view.owns(meta):
-                continue
-            records[cid] = str(text), dict(meta)
+        for rank, cid in enumerate([c for c in dense_ids if c in records][:k]):
             ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-            rank += 1
-        if read is not None:
-            got = read.result()
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                       strict=True):
-                records.setdefault(cid, (str(text), dict(meta)))
-        # a lexical hit whose record is gone was removed by a later run's cleanup
         ordered = sorted((c for c in ranks if c in records), key=lambda c: (-ranks[c], c))[:k]
         return [ChunkHit(c, str(records[c][1]["source"]), records[c][0], records[c][1],
                          ranks[c]) for c in ordered]

@@ -58,6 +58,10 @@ class CorpusView:
             self._holds[version] = held
         return held
 
+    def records(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Text and metadata of the chunks ``ids`` this state holds."""
+        return self.lexical.records(ids) if self.lexical is not None else {}
+
     def lexical_ids(self, query_terms: list[str], k: int) -> list[str]:
         """The ids of the best ``k`` chunks by BM25 over the terms the collection knows."""
         known = [t for t in query_terms if self.known(t)]
