@@ -1,5 +1,6 @@
 """Answering from the persisted lexical index: a new engine reads no chunk text from Chroma
-(its hits' records come from the lexical index), and a collection without a current lexical index is an error saying what to run."""
+(its hits' records come from the lexical index), and a collection without a current lexical
+index is an error saying what to run."""
 
 from __future__ import annotations
 
