@@ -16,7 +16,6 @@ collection. Batches start at ``_BATCH_SENTENCES`` sentences and double up to
 from __future__ import annotations
 
 import hashlib
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -38,7 +37,6 @@ from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
 from index.versions import Generation, repair_lexical
 
-log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 """Told the share of a run done (0 to 1) and what it is doing; it may raise (e.g.
 :class:`index.errors.IndexingCancelled`) to stop the run before its next batch."""

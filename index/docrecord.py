@@ -5,6 +5,8 @@ A record is live in the generations ``generation <= g < gone`` (see :mod:`index.
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +34,23 @@ def newest_live(records: Iterable[DocRecord],
             rec = max(old, rec, key=lambda r: r.generation)
         live[rec.source] = rec
     return live, others
+
+
+def page_of(starts: tuple[int, ...], offset: int) -> int | None:
+    """The page (from 1) holding ``offset``, given each page's start offset; None when there
+    are no pages."""
+    if not starts:
+        return None
+    return max(1, bisect_right(starts, offset))  # page starts are in order
+
+
+def page_bounds(starts: tuple[int, ...], page: int, length: int) -> tuple[int, int] | None:
+    """The offsets of page ``page`` (from 1) in a text of ``length`` characters whose pages
+    start at ``starts`` (pages are joined by a blank line, which belongs to neither)."""
+    if not 1 <= page <= len(starts):
+        return None
+    end = starts[page] - 2 if page < len(starts) else length
+    return starts[page - 1], max(starts[page - 1], end)
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,19 @@ class DocRecord:
 
     def live_at(self, generation: int) -> bool:
         return self.generation <= generation < self.gone
+
+    @property
+    def page_starts(self) -> tuple[int, ...]:
+        """The start offset of each page in the text (PDFs; empty for other kinds)."""
+        try:
+            starts = json.loads(self.pages) if self.pages else []
+        except ValueError:
+            return ()
+        return tuple(int(s) for s in starts) if isinstance(starts, list) else ()
+
+    def page_of(self, offset: int) -> int | None:
+        """The page (from 1) holding ``offset``, or None for a document without pages."""
+        return page_of(self.page_starts, offset)
 
     @staticmethod
     def from_meta(id_: str, meta: dict[str, Any]) -> DocRecord:

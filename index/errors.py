@@ -83,3 +83,27 @@ class LexicalIndexMissing(RagError):
             f"--collection {name}` (any indexing run of the collection also does); with "
             "RAG_CHROMA_URL, give every app process the RAG_DATA_DIR the indexer writes to")
         self.name = name
+
+
+class DocumentNotFound(RagError):
+    """A document the collection does not hold."""
+
+    def __init__(self, source: str, collection: str) -> None:
+        super().__init__(
+            f"{source} is not in the collection {collection!r}: pick one of the documents it "
+            "lists")
+        self.source = source
+
+
+class CollectionNotAllowed(RagError):
+    """A collection this deployment does not serve (``RAG_UI_COLLECTIONS``)."""
+
+    def __init__(self, name: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"the collection {name!r} is not served here (this app serves: "
+            f"{', '.join(sorted(allowed))}); pick one of those")
+        self.name = name
+
+
+class ActionRefused(RagError):
+    """An action this deployment turned off (uploads and changes in a read-only app)."""

@@ -1,4 +1,4 @@
-"""Load files into Documents: .txt, .md, .html, .pdf.
+"""Load files into Documents: .txt, .md, .html, .pdf, .docx.
 
 A file that cannot be loaded raises :class:`SkippedFile` with a one-line reason; callers skip it
 and go on. For .txt and .md the text is the file decoded as UTF-8 with universal newlines, exactly
@@ -19,11 +19,13 @@ from pathlib import Path
 
 from index.errors import PathNotFound, SkippedFile
 from index.types import Document
+from index.word import docx_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+WORD_SUFFIXES = frozenset({".docx"})
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | WORD_SUFFIXES
 
 _BLOCK_TAGS = (
     "p div section article header footer aside nav main li ul ol dl dt dd table tr td th "
@@ -132,7 +134,7 @@ def load_file(file: Path, source: str, max_bytes: int) -> Document:
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED:
         raise SkippedFile(source, f"unsupported file type {suffix or '(none)'}: use .txt, .md, "
-                          ".html or .pdf")
+                          ".html, .pdf or .docx")
     size = regular_size(file, source)
     try:
         if size > max_bytes:
@@ -147,6 +149,8 @@ def load_file(file: Path, source: str, max_bytes: int) -> Document:
     if suffix in PDF_SUFFIXES:
         text, pages = _pdf_text(data, source)
         return Document(source, text, sha, "pdf", pages)
+    if suffix in WORD_SUFFIXES:
+        return Document(source, docx_text(data, source), sha, "docx")
     text = _decode(data, source)
     if suffix in HTML_SUFFIXES:
         text = html_to_text(text)

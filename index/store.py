@@ -112,7 +112,8 @@ class Store:
         return self._cols[suffix]
 
     def drop(self) -> None:
-        for suffix in ("", SENTENCES, DOCS):
+        """Delete the collection, document records first (it is then no longer listed)."""
+        for suffix in (DOCS, "", SENTENCES):
             # a collection that is not there is already dropped
             with contextlib.suppress(Exception):
                 self.client.delete_collection(self.name + suffix)
@@ -239,12 +240,20 @@ class Store:
 
     def doc_text(self, source: str) -> str | None:
         """The full text of the committed version of ``source``."""
-        def read(generation: int) -> str | None:
+        found = self.document(source)
+        return None if found is None else found[0]
+
+    def document(self, source: str) -> tuple[str, DocRecord] | None:
+        """The full text and the record of the committed version of ``source``."""
+        def read(generation: int) -> tuple[str, DocRecord] | None:
             got = self.col(DOCS).get(where={"source": source},
                                      include=["documents", "metadatas"])
-            return next((str(doc) for id_, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-                if DocRecord.from_meta(id_, dict(meta)).live_at(generation)), None)
+            for id_, doc, meta in zip(got["ids"], got["documents"] or [],
+                                      got["metadatas"] or [], strict=True):
+                record = DocRecord.from_meta(id_, dict(meta))
+                if record.live_at(generation):
+                    return str(doc), record
+            return None
 
         return self._read_committed(read)[2]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
+
+from index.docrecord import page_of
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,7 @@ class Document:
     """For PDFs: the start offset of each page in ``text`` (page n starts at pages[n-1])."""
 
     def page_of(self, offset: int) -> int | None:
-        if not self.pages:
-            return None
-        return max(1, bisect_right(self.pages, offset))  # page starts are in order
+        return page_of(self.pages, offset)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -60,10 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
     p.add_argument("--collection")
+    p.add_argument("--save", type=Path, metavar="FILE",
+                   help="write the conversation to FILE as Markdown (after every answer)")
 
     p = sub.add_parser("ui", help="serve the chat in the browser")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--collection")
+    p.add_argument("--auth", metavar="USER:PASSWORD",
+                   help="ask for this login (or RAG_UI_AUTH; --users-file for several)")
+    p.add_argument("--users-file", type=Path, metavar="FILE",
+                   help="a file of USER:PASSWORD lines (or RAG_UI_USERS_FILE)")
+    p.add_argument("--public", action="store_true",
+                   help="serve on a non-loopback address without a login")
+    p.add_argument("--no-uploads", action="store_true",
+                   help="read-only: no uploads, no changes to collections")
+
+    p = sub.add_parser("remove", help="remove documents from a collection")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="documents as listed, or the files or folders they were indexed from")
     p.add_argument("--collection")
 
     p = sub.add_parser("eval", help="measure citation accuracy")
@@ -72,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="rebuild the reader model from the shared QA data")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options (see rag train -h)")
 
-    sub.add_parser("collections", help="list the indexed collections")
+    p = sub.add_parser("collections", help="list the indexed collections (or delete one)")
+    p.add_argument("--delete", metavar="NAME", help="delete the collection NAME")
     return parser
 
 
@@ -147,9 +162,21 @@ def _run(args: argparse.Namespace) -> int:
         _print(report.summary())
         return 0
     if args.command == "collections":
+        if args.delete:
+            from rag import library
+
+            held = library.delete(engine, args.delete)
+            _print(f"deleted the collection {args.delete} ({held} documents)")
+            return 0
         for name in engine.collections():
             _print(name)
         return 0
+    if args.command == "remove":
+        from rag import library
+
+        removal = library.remove(engine, [str(p) for p in args.paths], args.collection)
+        _print(removal.summary())
+        return 0 if not removal.unmatched else 1
     if args.command == "ask":
         answer = engine.ask(args.question, None, args.collection)
         if args.json:
@@ -158,11 +185,15 @@ def _run(args: argparse.Namespace) -> int:
             _print(format_answer(answer))
         return 0
     if args.command == "chat":
-        return _chat(engine, args.collection)
+        if args.save is not None:
+            _check_writable(args.save.parent, "--save")
+        return _chat(engine, args.collection, args.save)
     if args.command == "ui":
         from ui.app import launch
 
-        launch(engine, host=args.host, port=args.port, collection=args.collection)
+        launch(engine, host=args.host, port=args.port, collection=args.collection,
+               auth=args.auth, users_file=args.users_file, public=args.public or None,
+               uploads=False if args.no_uploads else None)
         return 0
     raise AssertionError(args.command)
 
@@ -175,11 +206,7 @@ def answer_json(answer: object) -> dict[str, object]:
         "question": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
-        "citations": [
-            {k: v for k, v in asdict(c).items() if k in ("n", "source", "start", "end", "text",
-                                                         "score")}
-            for c in answer.citations
-        ],
+        "citations": [c.as_json() for c in answer.citations],
     } | answer_status(answer)
 
 
@@ -194,16 +221,19 @@ def format_answer(answer: object) -> str:
         if claim.verdict != "supported":
             lines.append(f"  unsupported: {claim.text}")
     for c in answer.citations:
-        lines.append(f"  [{c.n}] {c.source}:{c.start}-{c.end}  {c.text}")
+        lines.append(f"  [{c.n}] {c.where} (characters {c.start}-{c.end})  {c.text}")
     return "\n".join(lines)
 
 
-def _chat(engine: object, collection: str | None) -> int:
+def _chat(engine: object, collection: str | None, save: Path | None = None) -> int:
+    from rag.export import conversation_markdown
     from rag.pipeline import Engine
+    from rag.types import Answer
 
     assert isinstance(engine, Engine)
     engine.store(collection)  # builds the seed collection if needed, fails early otherwise
     history: list[tuple[str, str]] = []
+    answers: list[Answer] = []
     print("Ask about your documents (empty line or Ctrl-D to quit).")
     while True:
         try:
@@ -220,6 +250,21 @@ def _chat(engine: object, collection: str | None) -> int:
             continue
         _print(format_answer(answer))
         history.append((question, answer.text))
+        answers.append(answer)
+        if save is not None:
+            _save(save, conversation_markdown(answers))
+
+
+def _save(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole (a reader never sees half of it)."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path} ({exc.strerror or exc}): pass a --save file "
+                          "you can write to") from exc
 
 
 if __name__ == "__main__":

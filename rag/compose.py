@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from index.docrecord import DocRecord
 from rag.answer_type import highlight_span
 from rag.text import Question
 from rag.types import Answer, Candidate, Citation
@@ -34,3 +36,12 @@ def compose(question_text: str, question: Question, collection: str,
         parts.append(f"{shown} [{n}]")
     return Answer(question_text, " ".join(parts), tuple(citations), False, collection, best,
                   tuple(candidates))
+
+
+def with_pages(answer: Answer, docs: Mapping[str, DocRecord]) -> Answer:
+    """``answer`` with each citation's page, from the cited documents' records (PDFs only)."""
+    if not answer.citations:
+        return answer
+    cited = tuple(replace(c, page=docs[c.source].page_of(c.start) if c.source in docs else None)
+                  for c in answer.citations)
+    return replace(answer, citations=cited)

@@ -1,8 +1,11 @@
 """The product's errors (defined once, in ``index.errors``, the bottom floor)."""
 
 from index.errors import (
+    ActionRefused,
+    CollectionNotAllowed,
     CollectionNotFound,
     ConfigError,
+    DocumentNotFound,
     IndexingCancelled,
     InvalidCollectionName,
     InvalidQuestion,
@@ -14,8 +17,11 @@ from index.errors import (
 )
 
 __all__ = [
+    "ActionRefused",
+    "CollectionNotAllowed",
     "CollectionNotFound",
     "ConfigError",
+    "DocumentNotFound",
     "IndexingCancelled",
     "InvalidCollectionName",
     "InvalidQuestion",

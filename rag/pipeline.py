@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from index.build import Indexer, IndexReport, Progress
 from index.embed import Embedder, Vectors
-from index.errors import CollectionNotFound, InvalidQuestion
+from index.errors import CollectionNotFound
 from index.store import Store, check_name, open_client
 from index.terms import terms
 from rag import rules
-from rag.compose import REFUSAL_START, compose
+from rag.checks import check_history, check_question
+from rag.compose import REFUSAL_START, compose, with_pages
 from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
 from rag.retrieve import Retriever, documents_of
 from rag.select import (
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from rag.generate import GenerativeAnswerer
 
 History = list[tuple[str, str]]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKERS = re.compile(r"\[\d+\]|\*\*")
 FOLLOW_UP_WORDS = 30
 """Words of the previous answer the reader reads beside a follow-up question."""
@@ -136,6 +136,18 @@ class Engine:
     def document_text(self, source: str, collection: str | None = None) -> str | None:
         return self.store(collection).doc_text(source)
 
+    def document(self, source: str,
+                 collection: str | None = None) -> tuple[str, tuple[int, ...]] | None:
+        """The text of ``source`` and the start offset of each of its pages (PDFs; else
+        empty), or None when the collection does not hold it."""
+        found = self.store(collection).document(source)
+        return None if found is None else (found[0], found[1].page_starts)
+
+    def forget(self, collection: str) -> None:
+        """Drop what was loaded for ``collection`` (it was deleted, and may be made again)."""
+        with self._lock:
+            self._retrievers.pop(collection, None)
+
     def retriever(self, collection: str) -> Retriever:
         with self._lock:
             if collection not in self._retrievers:
@@ -152,20 +164,20 @@ class Engine:
             return answer
         *_, final = self.generator.answer(scored.query.question, turns, answer)
         assert isinstance(final, Answer)
-        return final
+        return _paged(final, scored.view)
 
     def _extractive(self, question: object, history: object,
                     collection: str | None) -> tuple[_Scored, History, Answer]:
         """Check the input, retrieve and score, and compose the extractive answer."""
-        text = self._check_question(question)
-        turns = _check_history(history, self.settings.max_history_turns,
+        text = check_question(question, self.settings.max_question_chars)
+        turns = check_history(history, self.settings.max_history_turns,
                                self.settings.max_history_chars)
         name = check_name(collection or self.settings.collection)
         retriever = self.retriever(name)
         view = retriever.view_soon()  # the version check runs while the question is encoded
         query = self._prepare({"text": text, "history": turns, "collection": name})
         scored = self._retrieve(query, retriever, view.result())
-        return scored, turns, self._answer(scored)
+        return scored, turns, _paged(self._answer(scored), scored.view)
 
     def ask_stream(self, question: object, history: object = None,
                    collection: str | None = None) -> Iterator[str | Answer]:
@@ -176,7 +188,8 @@ class Engine:
         if self.generator is None:
             yield answer
             return
-        yield from self.generator.answer(scored.query.question, turns, answer, stream=True)
+        for item in self.generator.answer(scored.query.question, turns, answer, stream=True):
+            yield _paged(item, scored.view) if isinstance(item, Answer) else item
 
     def _prepare(self, request: dict[str, Any]) -> _Query:
         text: str = request["text"]
@@ -234,61 +247,14 @@ class Engine:
         return compose(query.text, query.question, query.collection, chosen,
                        scored.candidates, self.refuse_below)
 
-    def _check_question(self, question: object) -> str:
-        if not isinstance(question, str):
-            raise InvalidQuestion(
-                f"the question must be text, not {type(question).__name__}: pass a string")
-        text = " ".join(_CONTROL.sub(" ", question).split())
-        if not text:
-            raise InvalidQuestion("the question is empty: type a question about your documents")
-        _check_unicode(text, "the question")
-        if not any(ch.isalnum() for ch in text):
-            raise InvalidQuestion("the question holds no words (only marks, symbols or "
-                                  "invisible characters): type a question about your documents")
-        limit = self.settings.max_question_chars
-        if len(text) > limit:
-            raise InvalidQuestion(
-                f"the question is {len(text):,} characters long, over the {limit:,} limit: "
-                "ask a shorter question (RAG_MAX_QUESTION_CHARS sets the limit)")
-        return text
-
-
-def _check_history(history: object, max_turns: int, max_chars: int) -> History:
-    """The last ``max_turns`` turns of ``history``, checked; refused when over ``max_chars``."""
-    if history is None:
-        return []
-    if not isinstance(history, list | tuple):
-        raise InvalidQuestion("history must be a list of (question, answer) pairs, oldest first")
-    turns: History = []
-    for turn in history[-max_turns:] if max_turns > 0 else ():
-        if (not isinstance(turn, list | tuple) or len(turn) != 2
-                or not all(isinstance(x, str) for x in turn)):
-            raise InvalidQuestion(
-                "history must be a list of (question, answer) pairs of strings, oldest first")
-        turns.append((str(turn[0]), str(turn[1])))
-    size = sum(len(q) + len(a) for q, a in turns)
-    if size > max_chars:
-        raise InvalidQuestion(
-            f"the history of the last {len(turns)} turns is {size:,} characters long, over the "
-            f"{max_chars:,} limit: send fewer or shorter turns (RAG_MAX_HISTORY_CHARS sets the "
-            "limit)")
-    for q, a in turns:
-        _check_unicode(q + a, "the history")
-    return turns
-
-
-def _check_unicode(text: str, what: str) -> None:
-    """Refuse text holding a lone surrogate (not valid Unicode: no encoder accepts it)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidQuestion(
-            f"{what} holds an unpaired surrogate (U+{ord(text[exc.start]):04X} at character "
-            f"{exc.start}), which is not valid text: send it as UTF-8") from exc
-
 
 _engines: dict[Settings, Engine] = {}
 _engines_lock = threading.Lock()
+
+
+def _paged(answer: Answer, view: CorpusView) -> Answer:
+    """``answer`` with each citation's page (PDFs), from the records of the cited documents."""
+    return with_pages(answer, view.docs_of(c.source for c in answer.citations))
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

@@ -39,6 +39,17 @@ class Settings(IndexSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 20.0
+    ui_auth: SecretStr | None = None
+    """``USER:PASSWORD`` the web chat asks for (Gradio's login page)."""
+    ui_users_file: Path | None = None
+    """A file of ``USER:PASSWORD`` lines, one user a line, that the web chat accepts."""
+    ui_public: bool = False
+    """Serve on a non-loopback address without a login (``rag ui --public``)."""
+    ui_uploads: bool = True
+    """``false``: a read-only chat, without uploads or changes to collections."""
+    ui_collections: str | None = None
+    """Comma-separated collections the web chat serves (the others are refused); default:
+    any."""
 
     # -- generative answers (ignored by the extractive answerer) --------------------------------
     llm_base_url: str | None = None

@@ -35,6 +35,18 @@ class Citation:
     score: float
     highlight: tuple[int, int] | None = None
     """Offsets inside ``text`` of the phrase that answers (a number, a date), if any."""
+    page: int | None = None
+    """The page (from 1) of a PDF the sentence starts on; None for other kinds."""
+
+    @property
+    def where(self) -> str:
+        """The document, and the page where known: ``report.pdf, p. 3``."""
+        return self.source if self.page is None else f"{self.source}, p. {self.page}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The citation as ``rag ask --json`` and the ``/ask`` endpoint give it."""
+        return {"n": self.n, "source": self.source, "page": self.page, "start": self.start,
+                "end": self.end, "text": self.text, "score": self.score}
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from index.docrecord import Version
+from index.docrecord import DocRecord, Version
 from index.errors import LexicalIndexMissing
 from index.lexical import LexicalReader
-from index.store import Store
+from index.store import DOCS, Store
 
 
 class CorpusView:
@@ -20,6 +21,7 @@ class CorpusView:
     """Term weights and version checks remembered per view (a few per question)."""
 
     def __init__(self, store: Store, lexical_root: Path) -> None:
+        self._store = store
         self.version, self.generation = store.committed()
         self.lexical = LexicalReader.open(lexical_root, store.name, self.version,
                                           self.generation)
@@ -28,6 +30,7 @@ class CorpusView:
         self.n = self.lexical.n if self.lexical is not None else 0
         self._df: dict[str, int] = {}
         self._holds: dict[Version, bool] = {}
+        self._docs: dict[str, DocRecord] = {}
 
     def _doc_freq(self, term: str) -> int:
         df = self._df.get(term)
@@ -68,3 +71,19 @@ class CorpusView:
         if not known or self.lexical is None:
             return []
         return self.lexical.search(known, k)
+
+    def docs_of(self, sources: Iterable[str]) -> dict[str, DocRecord]:
+        """The records of the documents ``sources`` in this state (a citation's page comes
+        from them), read for the cited documents only."""
+        wanted = set(sources)
+        missing = sorted(wanted - self._docs.keys())
+        if missing:
+            got = self._store.col(DOCS).get(where={"source": {"$in": missing}},
+                                            include=["metadatas"])
+            if len(self._docs) >= self._CACHE:
+                self._docs.clear()
+            for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                record = DocRecord.from_meta(id_, dict(meta))
+                if record.live_at(self.generation):
+                    self._docs[record.source] = record
+        return {s: self._docs[s] for s in wanted if s in self._docs}

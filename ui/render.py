@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import html
 import re
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rag.export import plain_text
 from rag.types import Answer, Citation, answer_status
 
-MAX_DOC_CHARS = 200_000
-"""At most this much of a document is put in the page (a window around the cited span)."""
 MAX_ANSWER_CHARS = 20_000
 MAX_QUESTION_CHARS = 2_000
 MAX_CITATION_CHARS = 2_000
@@ -45,11 +43,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
-        "citations": [
-            {"n": c.n, "source": c.source, "start": c.start, "end": c.end, "text": c.text,
-             "score": c.score}
-            for c in answer.citations
-        ],
+        "citations": [c.as_json() for c in answer.citations],
     } | answer_status(answer)
 
 
@@ -128,10 +122,14 @@ def render_citation(citation: Citation, doc_text: str | None, turn: int | None =
         f'<div class="citation" role="button" tabindex="0"{turn_attr} data-n="{citation.n}" '
         f'title="open the document at this sentence">'
         f'<div class="citation-head"><span class="citation-n">[{citation.n}]</span> '
-        f'<span class="source">{esc(citation.source)}</span> '
+        f'<span class="source">{esc(citation.source)}</span>{_page(citation.page)} '
         f'<span class="offsets">characters {citation.start}–{citation.end}</span></div>'
         f"{render_citation_context(doc_text, citation)}</div>"
     )
+
+
+def _page(page: int | None) -> str:
+    return "" if page is None else f', <span class="page">p. {page}</span>'
 
 
 def render_question(text: str) -> str:
@@ -163,6 +161,10 @@ def render_answer(answer: Answer, doc_texts: Mapping[str, str | None], turn: int
         parts.append('<div class="citations">')
         parts += [render_citation(c, doc_texts.get(c.source), turn) for c in answer.citations]
         parts.append("</div>")
+    if shown_chars is None:
+        parts.append(f'<div class="answer-tools"><button type="button" class="copy" '
+                     f'data-copy="{esc(plain_text(answer))}" title="copy the answer and its '
+                     'citations as text">Copy</button></div>')
     parts.append("</div></div>")
     return "".join(parts)
 
@@ -218,84 +220,3 @@ def render_conversation(turns: Iterable[str], placeholder: str = "") -> str:
     if not body:
         body = f'<div class="empty">{esc(placeholder)}</div>' if placeholder else ""
     return f'<div class="conversation">{body}</div>'
-
-
-def document_window(length: int, start: int | None, end: int | None,
-                    limit: int = MAX_DOC_CHARS) -> tuple[int, int]:
-    """The part of a document of ``length`` characters that is shown: all of it when short,
-    else ``limit`` characters around the span (or the start)."""
-    if length <= limit:
-        return 0, length
-    if start is None or end is None:
-        return 0, limit
-    mid = (start + end) // 2
-    lo = max(0, min(mid - limit // 2, length - limit))
-    return lo, lo + limit
-
-
-def render_document(text: str, start: int | None = None, end: int | None = None,
-                    source: str = "", limit: int = MAX_DOC_CHARS) -> str:
-    """The whole document (capped) with ``[start, end)`` in ``<mark id="cited-span">``."""
-    valid = start is not None and end is not None and 0 <= start <= end <= len(text)
-    if not valid:
-        start = end = None
-    lo, hi = document_window(len(text), start, end, limit)
-    head = f'<div class="doc-head"><span class="source">{esc(source)}</span>'
-    if valid:
-        head += f' <span class="offsets">characters {start}–{end}</span>'
-    head += "</div>"
-    parts = [f'<div class="document">{head}']
-    if lo > 0:
-        parts.append(f'<div class="doc-cut">… {lo:,} characters before are not shown</div>')
-    parts.append('<pre class="doc-text">')
-    if start is not None and end is not None:
-        parts += [esc(text[lo:start]),
-                  f'<mark id="cited-span" class="cited">{esc(text[start:end])}</mark>',
-                  esc(text[end:hi])]
-    else:
-        parts.append(esc(text[lo:hi]))
-    parts.append("</pre>")
-    if hi < len(text):
-        parts.append(f'<div class="doc-cut">… {len(text) - hi:,} characters after are not shown'
-                     "</div>")
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def format_time(epoch: object) -> str:
-    try:
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(float(epoch)))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError, OSError):
-        return "?"
-
-
-def render_documents(docs: Sequence[Mapping[str, Any]], collection: str) -> str:
-    """The documents of a collection, each clickable (``data-doc`` is its index)."""
-    if not docs:
-        return (f'<div class="documents empty">No documents in “{esc(collection)}” yet: '
-                "upload some below.</div>")
-    rows = [
-        f'<tr class="doc-row" role="button" tabindex="0" data-doc="{i}" title="show the document">'
-        f'<td class="source">{esc(d.get("source", ""))}</td>'
-        f'<td class="num">{esc(d.get("sentences", ""))}</td>'
-        f'<td class="when">{esc(format_time(d.get("indexed_at")))}</td></tr>'
-        for i, d in enumerate(docs)
-    ]
-    return (f'<div class="documents"><div class="doc-count">{len(docs)} document'
-            f'{"s" if len(docs) != 1 else ""} in “{esc(collection)}”</div>'
-            '<table><thead><tr><th>Document</th><th>Sentences</th><th>Indexed</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
-
-
-def render_status(lines: Sequence[tuple[str, str]]) -> str:
-    """Upload results: ``(kind, message)`` with kind ``ok`` or ``error``."""
-    items = "".join(f'<li class="{"ok" if kind == "ok" else "error"}">{esc(msg)}</li>'
-                    for kind, msg in lines)
-    return f'<ul class="status">{items}</ul>' if items else ""
-
-
-def render_progress(fraction: float, what: str) -> str:
-    """An upload under way: a bar at ``fraction`` (0 to 1) and what it is doing."""
-    share = min(1.0, max(0.0, fraction))
-    return (f'<div class="status progress"><progress max="100" value="{share * 100:.0f}">'
-            f'</progress> {share * 100:.0f}% {esc(what)}</div>')

@@ -65,10 +65,49 @@ mark.cited .hl { background: #facc15; }
 .status li.error { background: #fef2f2; color: #991b1b; }
 .status.progress progress { width: 60%; vertical-align: middle; }
 .viewer-empty { color: var(--body-text-color-subdued, #666); padding: 8px; }
+.page { font-weight: 600; }
+.answer-tools { margin-top: 6px; text-align: right; white-space: normal; font-style: normal; }
+.copy { font-size: 0.8em; padding: 2px 10px; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary, #ccc);
+  background: var(--background-fill-primary, #fff); color: var(--body-text-color, #333); }
+.copy:hover { border-color: var(--color-accent, #2563eb); }
+.status-line { font-size: 0.88em; color: var(--body-text-color-subdued, #555); padding: 2px 4px; }
+.status-line .sl-fallback { color: #92400e; }
+.confirm { padding: 6px 8px; color: #7f1d1d; }
 """
 
 CITATION_CLICK_JS = """
+const copied = (button) => {
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+};
+const copy = (button) => {
+  const text = button.getAttribute('data-copy') || '';
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+    copied(button);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(() => copied(button), fallback);
+  } else {
+    fallback();
+  }
+};
 const pick = (event) => {
+  const button = event.target.closest('button.copy');
+  if (button && element.contains(button)) {
+    event.preventDefault();
+    copy(button);
+    return;
+  }
   const el = event.target.closest('[data-turn][data-n]');
   if (!el || !element.contains(el)) return;
   event.preventDefault();
@@ -77,6 +116,7 @@ const pick = (event) => {
 };
 element.addEventListener('click', pick);
 element.addEventListener('keydown', (event) => {
+  if (event.target.closest('button')) return;  // a button clicks itself
   if (event.key === 'Enter' || event.key === ' ') pick(event);
 });
 """

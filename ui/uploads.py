@@ -21,7 +21,7 @@ from index.store import check_name
 from rag.pipeline import Engine
 
 MAX_NAME_CHARS = 120
-SHOWN_TYPES = ".txt, .md, .html or .pdf"
+SHOWN_TYPES = ".txt, .md, .html, .pdf or .docx"
 
 
 class UploadRefused(RagError):

@@ -118,3 +118,25 @@ def test_two_app_processes_over_one_server_give_the_same_answers(
     Indexer(settings, embedder).build([docs], name, base=tmp_path)
     second = ask_in_two_processes(chroma_server, data, name, question)
     assert second[0] == second[1] and "25 minutes" in second[0]["citations"][0]["text"]
+
+
+def test_remove_and_delete_through_either_store(settings_for: Settings, embedder: Embedder,
+                                                tmp_path: Path) -> None:
+    from rag import library
+
+    name = settings_for.collection
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "mill.txt").write_text("The Brimstone mill was built in 1842.\n")
+    (folder / "ferry.txt").write_text("The Ostra ferry carries forty passengers.\n")
+    engine = Engine(settings_for, embedder=embedder)
+    engine.index([folder], name, base=folder)
+    store = Store(engine.client, name)
+    report = library.remove(engine, ["mill.txt"], name)
+    assert report.removed == ("mill.txt",) and set(store.docs()) == {"ferry.txt"}
+    assert (store.count(), store.count(SENTENCES), store.count(DOCS)) == (1, 1, 1)
+    answer = engine.ask("When was the Brimstone mill built?", collection=name)
+    assert "mill.txt" not in {c.source for c in answer.candidates}
+    assert library.delete(engine, name) == 1
+    assert name not in engine.collections()
+    assert library.create(engine, name) and engine.documents(name) == []

@@ -173,7 +173,9 @@ def test_cli_json(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                         "fallback", "claims"}
     assert (out["answerer"], out["notice"], out["fallback"], out["claims"]) == (
         "extractive", None, None, [])
-    assert set(out["citations"][0]) == {"n", "source", "start", "end", "text", "score"}
+    assert set(out["citations"][0]) == {"n", "source", "page", "start", "end", "text",
+                                        "score"}
+    assert out["citations"][0]["page"] is None  # not a PDF
     assert "military personnel and specialists" in out["citations"][0]["text"]
     assert main(["ask", "   "]) == 2
     assert "error: the question is empty" in capsys.readouterr().err

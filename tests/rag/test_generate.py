@@ -264,8 +264,13 @@ def test_a_fallback_notice_is_shown_in_the_chat(make_engine: MakeEngine,
     from ui.app import ChatApp
 
     openai_server.queue("no markers here at all")
-    *_, (html, _, _) = ChatApp(make_engine(), stream_delay=0).chat(QUESTION, [], "seed")
+    app = ChatApp(make_engine(), stream_delay=0)
+    *_, (html, turns, _) = app.chat(QUESTION, [], "seed")
     assert 'class="notice"' in html and "was not used" in html and 'class="citation"' in html
+    line = app.status_line("seed", turns)  # the status line says which model, and why not
+    assert "answerer: openai:fake-model" in line
+    assert ("the last answer is extractive: the model&#x27;s answer cites no evidence sentence "
+            "(no [n] markers)") in line
 
 
 def test_json_says_which_answerer_wrote_the_answer(

@@ -35,7 +35,8 @@ def test_ask_endpoint_returns_structured_answer(client: Client) -> None:
     cited = [c for c in got["citations"] if c["source"] == SEED_SOURCE]
     assert cited, got
     for c in got["citations"]:
-        assert set(c) == {"n", "source", "start", "end", "text", "score"}
+        assert set(c) == {"n", "source", "page", "start", "end", "text", "score"}
+        assert c["page"] is None  # not a PDF
         with Path(c["source"]).open() as handle:
             assert handle.read()[c["start"]:c["end"]] == c["text"]
     assert any("282" in c["text"] for c in cited)

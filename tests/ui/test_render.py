@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from rag.types import Answer, Citation
-from ui import render
+from ui import panels, render
 
 EVIL = '<script>alert(1)</script><img src=x onerror="window.__xss=1"> [x](javascript:alert(1))'
 DOC = ("First paragraph sentence one. Sentence two here.\n\n"
@@ -93,7 +94,7 @@ def test_document_marks_exact_span() -> None:
     doc = f"Head {EVIL} middle. Cited <b>part</b>. Tail."
     start = doc.index("Cited")
     end = doc.index(". Tail") + 1
-    out = render.render_document(doc, start, end, source="a<b>.txt")
+    out = panels.render_document(doc, start, end, source="a<b>.txt")
     mark = re.search(r'<mark id="cited-span" class="cited">(.*?)</mark>', out, re.S)
     assert mark is not None and html.unescape(mark.group(1)) == doc[start:end]
     body = re.search(r'<pre class="doc-text">(.*)</pre>', out, re.S)
@@ -105,26 +106,26 @@ def test_long_document_is_capped_around_the_span() -> None:
     doc = "".join(f"Sentence number {i}. " for i in range(100_000))  # ~2.2M characters
     start = doc.index("Sentence number 50000.")
     end = start + len("Sentence number 50000.")
-    out = render.render_document(doc, start, end, "big.txt")
-    assert len(out) < render.MAX_DOC_CHARS + 2_000
+    out = panels.render_document(doc, start, end, "big.txt")
+    assert len(out) < panels.MAX_DOC_CHARS + 2_000
     assert '<mark id="cited-span" class="cited">Sentence number 50000.</mark>' in out
     assert "characters before are not shown" in out
     assert "characters after are not shown" in out
-    top = render.render_document(doc, None, None, "big.txt")
+    top = panels.render_document(doc, None, None, "big.txt")
     assert "cited-span" not in top and top.count("Sentence number 0.") == 1
 
 
 def test_invalid_span_shows_document_without_mark() -> None:
-    assert "cited-span" not in render.render_document("short", 3, 99)
+    assert "cited-span" not in panels.render_document("short", 3, 99)
 
 
 def test_documents_list_and_status_escape_names() -> None:
     docs = [{"source": '<img src=x onerror="alert(1)">.txt', "sentences": 3,
              "indexed_at": 0.0}]
-    out = render.render_documents(docs, "seed")
+    out = panels.render_documents(docs, "seed")
     assert "<img" not in out and 'data-doc="0"' in out and "&lt;img" in out
-    assert "No documents" in render.render_documents([], "<x>")
-    status = render.render_status([("ok", "<b>a</b> indexed"), ("error", "bad <i>")])
+    assert "No documents" in panels.render_documents([], "<x>")
+    status = panels.render_status([("ok", "<b>a</b> indexed"), ("error", "bad <i>")])
     assert 'class="ok">&lt;b&gt;a&lt;/b&gt; indexed' in status and "<i>" not in status
 
 
@@ -132,6 +133,38 @@ def test_answer_dict_is_the_api_shape() -> None:
     c = _cite(DOC, "Beta sentence.")
     got = render.answer_dict(_answer((c,), "Beta [1]"))
     assert got == {"question": "q?", "answer": "Beta [1]", "refused": False,
-                   "citations": [{"n": 1, "source": "docs/a.txt", "start": c.start,
+                   "citations": [{"n": 1, "source": "docs/a.txt", "page": None, "start": c.start,
                                   "end": c.end, "text": "Beta sentence.", "score": 0.9}],
                    "answerer": "extractive", "notice": None, "fallback": None, "claims": []}
+
+
+def test_a_pdf_citation_names_its_page_and_the_viewer_shows_that_page() -> None:
+    doc = "Page one text.\n\nPage two holds <b>the</b> fact.\n\nPage three."
+    starts = (0, 16, 49)
+    c = replace(_cite(doc, "Page two holds <b>the</b> fact.", source="r<1>.pdf"), page=2)
+    head = render.render_citation(c, doc, 0)
+    assert "r&lt;1&gt;.pdf</span>, <span class=\"page\">p. 2</span>" in head
+    assert "<b>the</b>" not in head
+    shown = panels.render_document(doc, c.start, c.end, c.source, page=(2, 3, 16, 47))
+    assert '<span class="page">page 2 of 3</span>' in shown
+    assert "Page one" not in shown and "Page three" not in shown
+    assert "the 1 page(s) before are not shown" in shown
+    assert "the 1 page(s) after are not shown" in shown
+    assert starts[1:] == (doc.index("Page two"), doc.index("Page three"))
+    # a span outside the page shows the whole document instead
+    whole = panels.render_document(doc, 0, 5, c.source, page=(2, 3, 16, 47))
+    assert "Page three" in whole and 'class="page"' not in whole
+
+
+def test_copy_text_and_status_line_are_escaped() -> None:
+    c = _cite(DOC, "Gamma sentence holds 42 apples.", highlight=(21, 23))
+    answer = _answer((c,), 'Gamma <i>"x"</i> holds **42** apples. [1]')
+    out = render.render_answer(answer, {"docs/a.txt": DOC}, 0)
+    copy = re.search(r'data-copy="([^"]*)"', out)
+    assert copy is not None
+    assert html.unescape(copy.group(1)) == (
+        'Gamma <i>"x"</i> holds 42 apples. [1]\n\n[1] docs/a.txt: "Gamma sentence holds 42 '
+        'apples."')
+    line = panels.render_status_line("<c>", 2, "openai:<m>", "timed out <b>")
+    assert "&lt;c&gt;" in line and "openai:&lt;m&gt;" in line and "<b>" not in line
+    assert "2 documents" in line and "the last answer is extractive: timed out" in line
