@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +29,16 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale_build import COLLECTION
-from scale_corpus import DEFAULT_DATA, code_fingerprint, du_mb, dump, load, questions
+from scale_corpus import (
+    DEFAULT_DATA,
+    code_fingerprint,
+    du_mb,
+    dump,
+    load,
+    questions,
+    source_texts,
+    write_docs,
+)
 from scale_query import measure
 from scale_report import tables, update_results
 
@@ -52,10 +62,15 @@ How it is measured, and every shortcut:
   replicated under new document names, with **seeded random unit vectors**; one document record
   per replicated document, its text cut to 200 characters; the sentence collection holds the one
   pipeline-built copy's 6,700 sentences (real vectors), which every replica's chunks cite (a
-  replica's document record counts 0 sentences of its own). So at 1M `ask()` does all its work
-  (dense query over 1M chunks, BM25 over 1M chunk texts, the sentence query and fetch) but its
-  sentence collection is small, and the disk figure lacks about 5M sentence records and the
-  full document texts.
+  replica's document record counts 0 sentences of its own); its lexical index is then built by
+  `rag index --repair` (below). So at 1M `ask()` does all its work (dense query over 1M chunks,
+  BM25 over the lexical index of 1M chunks, the sentence query and fetch) but its sentence
+  collection is small, and the disk figure lacks about 5M sentence records and the full document
+  texts.
+- **Lexical index.** Before the queries, `rag index --repair` runs on the collection in its own
+  process (timed with the process start and model load): on a collection built by code older
+  than the persisted lexical index it builds that index from the chunk records (once); on a
+  current one it only checks it. "disk: lexical" is the lexical index's folder.
 - **Indexing.** The collection of N chunks gets an increment of new real text (source documents
   with a new header, ~`--increment` chunks) through the whole pipeline with **real embeddings**,
   beside the raw encoder (the same `Embedder`, same model and batch size, encoding the
@@ -66,26 +81,31 @@ How it is measured, and every shortcut:
   indexer reads and checks before and after writing); small increments weigh those more. The
   increments are removed again afterwards.
 - **Queries.** Two processes on the same chunk collection with the same embedding model: ours
-  (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q, k=4)`).
-  Every file of the collection is read once before (so the OS page cache holds it, as on a
-  server that has run a while, whatever earlier steps left there); both processes load first
-  (model load not counted); "first" is each one's first question (loads the
-  vector index; for `ask()` also reads every chunk to build BM25); then a warm-up of 5 other
-  questions; then `--queries` XQuAD questions sent to both, question by question, alternating
-  which goes first, each process timing its own call. At 1M the dense part searches random
-  vectors (the ranking is meaningless, the work is real, and the stock query does the same
-  search); "answered" counts non-refused answers with citations.
-- **Memory**: peak RSS of each process (serving ours, serving stock, indexing the increments;
-  "encoder alone" is the indexing process's peak after its first encoder-only round; the bulk
-  build process). **Disk**: allocated bytes of our data folder (three collections: chunks,
-  sentences, documents) beside a stock LangChain collection of the same chunks (same texts and
-  vectors, `{"source"}` metadata, written with `Chroma.add_texts`), both as built (before any
-  increment); the stock copy is not built at 1M (it would add a second 1M-vector build).
+  (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q,
+  k=4)`). Every file of the collection is read once before (so the OS page cache holds it, as on
+  a server that has run a while, whatever earlier steps left there); both processes load first
+  (model load not counted); "first" is each one's first question (loads the vector index; for
+  `ask()` also opens the lexical index from disk, reading no chunk text); then a warm-up of 5
+  other questions; then `--queries` XQuAD questions sent to both, question by question,
+  alternating which goes first, each process timing its own call. At 1M the dense part searches
+  random vectors (the ranking is meaningless, the work is real, and the stock query does the
+  same search); "answered" counts non-refused answers with citations. **After adding files**:
+  then the `ask()` process indexes `--added` new source documents (about 10 files) into the
+  collection it serves: the raw encoder on their sentences first, then the indexing run
+  (`Engine.index`), then its first question after that run, each timed; "run / encoder" is the
+  run's time over the encoder's. The files are removed again by a further run.
+- **Memory**: peak RSS of each process (serving ours, before it indexes the added files; serving
+  stock; indexing the increments; "encoder alone" is the indexing process's peak after its first
+  encoder-only round; the bulk build process). **Disk**: allocated bytes of our data folder
+  (three collections: chunks, sentences, documents; and the lexical index when the build wrote
+  it) beside a stock LangChain collection of the same chunks (same texts and vectors,
+  `{"source"}` metadata, written with `Chroma.add_texts`), both as built (before any increment);
+  the stock copy is not built at 1M (it would add a second 1M-vector build).
 - **Collections built by older code** (named below the tables) are measured as they are, as a
   user's existing collection would be: chunk records without their sentences' offsets make
   `ask()` read the hit chunks' sentences from the sentence collection (one more read per
-  question); document records without their folders get them from the first indexing run. In
-  the first indexing round, between the encoder's step and the pipeline's, a run over an empty
+  question); document records without their folders get them from the first indexing run. In the
+  first indexing round, between the encoder's step and the pipeline's, a run over an empty
   folder changes nothing (on such a collection it is that first run; its time is not counted).
 - **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the
   "run" column); the bulk builds' cached vectors may come from another backend.
@@ -101,6 +121,17 @@ def label_size(text: str) -> tuple[str, int]:
 
 def run(args: list[str]) -> None:
     subprocess.run([sys.executable, *args], check=True)
+
+
+def lexical_repair(data: Path) -> dict[str, Any]:
+    """``rag index --repair`` on the collection, timed: it builds the lexical index of a
+    collection indexed by older code (once); on a current one it only checks."""
+    env = os.environ | {"RAG_DATA_DIR": str(data)}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "index", "--repair", "--collection",
+                           COLLECTION, "--quiet"], env=env, check=True, capture_output=True,
+                          text=True, cwd=HERE.parent)
+    return {"seconds": time.perf_counter() - started, "said": done.stdout.strip()}
 
 
 def write_tables(results: dict[str, Any], out: Path, results_md: Path) -> None:
@@ -120,6 +151,8 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--increment", type=int, default=400, help="chunks per increment")
+    parser.add_argument("--added", type=int, default=10,
+                        help="files the serving process indexes before its timed next question")
     parser.add_argument("--store-only-from", type=int, default=1_000_000)
     parser.add_argument("--stock-disk-max", type=int, default=200_000)
     parser.add_argument("--report-only", action="store_true",
@@ -151,7 +184,14 @@ def main() -> int:
         stock = load(root / "stock.json") or {}
         disk_ours = built.get("disk_mb") or du_mb(root / "data")
         disk_stock = stock.get("disk_mb") or du_mb(root / "stock")
-        query = measure(root / "data", COLLECTION, timed, warmup, label)
+        repair = lexical_repair(root / "data")
+        if not built.get("has_lexical", True):  # built by older code: add what the repair wrote
+            disk_ours += du_mb(root / "data" / "lexical") or 0.0
+        added = root / "added"
+        shutil.rmtree(added, ignore_errors=True)
+        write_docs(added, source_texts(args.data_dir)[: args.added], "Added copy")
+        query = measure(root / "data", COLLECTION, timed, warmup, label, added)
+        shutil.rmtree(added, ignore_errors=True)
         run([str(HERE / "scale_index.py"), "--label", label, "--rounds", str(args.rounds),
              "--chunks", str(args.increment), "--json", str(root / "index.json"),
              "--out", str(scale), "--data-dir", str(args.data_dir)])
@@ -159,7 +199,8 @@ def main() -> int:
             "label": label, "target": n, "chunks": built["chunks"],
             "sentences": built["sentences"], "docs": built["docs"], "build": built,
             "stock_build": stock or None, "disk_ours_mb": disk_ours,
-            "disk_stock_mb": disk_stock, "query": query, "index": load(root / "index.json"),
+            "disk_stock_mb": disk_stock, "query": query, "repair": repair,
+            "disk_lexical_mb": du_mb(root / "data" / "lexical"), "index": load(root / "index.json"),
             "run_at": time.strftime("%Y-%m-%d %H:%M"),
             "seconds": time.perf_counter() - started, "size": n,
             "index_code_now": code_fingerprint(HERE.parent),

@@ -287,6 +287,7 @@ def build(args: argparse.Namespace, root: Path, marker: Path) -> int:
                                template=args.label == "template")
     built |= {"peak_rss_mb": peak_rss_mb(), "index_code": code_fingerprint(ROOT),
               "disk_mb": du_mb(root / ("stock" if args.stock else "data")),
+              "has_lexical": (root / "data" / "lexical").exists(),
               "built_at": time.strftime("%Y-%m-%d %H:%M")}
     dump(marker, built)
     what = "stock LangChain copy" if args.stock else "collection"

@@ -4,10 +4,13 @@ process, driven alternately question by question.
 The parent (:func:`measure`) starts two workers on the same collection, one serving
 ``Engine.ask`` and one serving ``langchain_chroma.Chroma.similarity_search(q, k=4)`` with the
 same embedding model, loads both (model load not timed), times the first question of each
-(the cold cost: loading the vector index, for ``ask()`` also reading every chunk to build BM25),
-warms both up on other questions, then sends each timed question to both, alternating which goes
+(the cold cost: loading the vector index, for ``ask()`` also opening the lexical index), warms
+both up on other questions, then sends each timed question to both, alternating which goes
 first. Each worker times its own call, so pipe overhead is not counted, and reports its own peak
-RSS at the end. While one worker answers, the other waits on its pipe.
+RSS. While one worker answers, the other waits on its pipe. Then the ``ask()`` worker indexes a
+few new files into the collection it serves (the encoder alone on their sentences first, then
+the indexing run, each timed) and times its first question after that run; the files are
+removed again by a further run.
 
     python bench/scale_query.py --role ours|stock --data DIR --collection NAME   (a worker)
 """
@@ -18,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -78,6 +82,15 @@ def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
           "backend": str(getattr(embedder.model, "backend", "torch"))})
     for line in sys.stdin:
         msg = json.loads(line)
+        if msg.get("add") and role == "ours":
+            send(add_files(engine, embedder, Path(msg["add"]), collection, msg["q"]))
+            continue
+        if msg.get("remove") and role == "ours":
+            t = time.perf_counter()
+            report = engine.index([Path(msg["remove"])], collection,
+                                  base=Path(msg["remove"]).parent)
+            send({"remove_s": time.perf_counter() - t, "removed": report.removed})
+            continue
         if msg.get("quit"):
             send({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "rss_mb": _rss_mb()})
@@ -85,6 +98,27 @@ def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
         t = time.perf_counter()
         out = call(msg["q"])
         send({"s": time.perf_counter() - t, **out})
+
+
+def add_files(engine: Any, embedder: Any, folder: Path, collection: str,
+              question: str) -> dict[str, Any]:
+    """Index the files of ``folder`` into the served collection and time the next question;
+    the raw encoder on the same sentences first (the run's floor)."""
+    from index.segment import split_sentences
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sentences = [s.text for f in sorted(folder.glob("*.txt"))
+                 for s in split_sentences(f.read_text(encoding="utf-8"))]
+    t = time.perf_counter()
+    embedder.embed(sentences)
+    encoder_s = time.perf_counter() - t
+    t = time.perf_counter()
+    report = engine.index([folder], collection, base=folder.parent)
+    index_s = time.perf_counter() - t
+    t = time.perf_counter()
+    engine.ask(question, collection=collection)
+    return {"encoder_s": encoder_s, "index_s": index_s, "first_s": time.perf_counter() - t,
+            "files": report.indexed, "chunks": report.chunks, "peak_rss_before_mb": peak}
 
 
 class Worker:
@@ -132,8 +166,9 @@ def warm_page_cache(folder: Path) -> None:
 
 
 def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
-            label: str = "") -> dict[str, Any]:
-    """Both workers, alternately; latencies in seconds, memory in MB."""
+            label: str = "", added: Path | None = None) -> dict[str, Any]:
+    """Both workers, alternately; latencies in seconds, memory in MB. ``added``: a folder of
+    new files the ``ask()`` worker indexes after the timed questions (then removes)."""
     from tqdm import tqdm
 
     warm_page_cache(data)
@@ -154,6 +189,12 @@ def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
                 times[w.role].append(got["s"])
                 if w.role == "ours":
                     answers.append(got)
+        after = {}
+        if added is not None:
+            after = ours.call({"add": str(added), "q": qs[0]})
+            shutil.rmtree(added)
+            added.mkdir()
+            after |= ours.call({"remove": str(added)})
         mem = {w.role: w.close() for w in workers}
     finally:
         for w in workers:
@@ -164,7 +205,9 @@ def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
         "ours_first_s": first["ours"]["s"], "stock_first_s": first["stock"]["s"],
         "ours_load_s": ours.ready["ready"], "stock_load_s": stock.ready["ready"],
         "backend": ours.ready.get("backend"),
-        "ours_peak_rss_mb": mem["ours"]["peak_rss_mb"],
+        # the serving peak, before the worker indexed the added files
+        "ours_peak_rss_mb": after.get("peak_rss_before_mb", mem["ours"]["peak_rss_mb"]),
+        "after_add": after or None,
         "stock_peak_rss_mb": mem["stock"]["peak_rss_mb"],
         "answered": sum(1 for a in answers if not a["refused"] and a["citations"]),
     }

@@ -20,6 +20,13 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _after(a: dict[str, Any] | None) -> str:
+    if not a:
+        return "not run | "
+    return (f"{a['first_s']:.2f} ({a['files']}, {_n(a['chunks'])}) | "
+            f"{a['index_s']:.1f} / {a['encoder_s']:.1f} = **{a['index_s'] / a['encoder_s']:.2f}**")
+
+
 def tables(results: dict[str, Any], order: list[str]) -> str:
     rows = [results[k] for k in order if k in results]
     out = ["### Indexing: the whole pipeline into a collection of N chunks, beside the raw encoder",
@@ -31,7 +38,8 @@ def tables(results: dict[str, Any], order: list[str]) -> str:
     for r in rows:
         i, b = r.get("index"), r["build"]
         run = r["run_at"] + (f", {i['backend']}" if i and i.get("backend") else "")
-        bulk = f"{b['seconds']:,.0f} ({b['chunks'] / b['seconds']:,.0f}) {b['kind']}"
+        bulk = (f"{b['seconds']:,.0f} ({b['chunks'] / b['seconds']:,.0f}) {b['kind']}"
+                if b.get("seconds") else b["kind"])
         if i:
             rounds = ", ".join(f"{x['ratio']:.2f}" for x in i["rounds"])
             out.append(f"| {r['label']} | {_n(r['chunks'])} | {_n(i['increment_chunks'])} | "
@@ -44,8 +52,9 @@ def tables(results: dict[str, Any], order: list[str]) -> str:
     out += ["", "### Warm query latency: `ask()` beside stock LangChain `similarity_search(k=4)`",
             "",
             "| size | chunks | ask() p50 ms | ask() p95 ms | stock p50 ms | stock p95 ms | "
-            "p50 ratio (goal ≤ 2 at 100k) | first ask() s | first stock s | answered |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "p50 ratio (goal ≤ 2 at 100k) | first ask() s | first stock s | answered | "
+            "first ask() after adding files s (files, chunks) | that run s / encoder s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         q = r.get("query")
         if not q:
@@ -55,12 +64,12 @@ def tables(results: dict[str, Any], order: list[str]) -> str:
                    f"{ms(q['ours_s'], 95):.1f} | {ms(q['stock_s'], 50):.1f} | "
                    f"{ms(q['stock_s'], 95):.1f} | **{ratio:.2f}** | "
                    f"{q['ours_first_s']:.1f} | {q['stock_first_s']:.1f} | "
-                   f"{q['answered']}/{q['questions']} |")
+                   f"{q['answered']}/{q['questions']} | {_after(q.get('after_add'))} |")
     out += ["", "### Memory (peak RSS, MB) and disk (MB)", "",
             "| size | ask() process | stock query process | ratio | indexing process | "
             "encoder alone | bulk build process | disk: ours (3 collections) | "
-            "disk: stock LangChain, same chunks | ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "disk: stock LangChain, same chunks | ratio | disk: lexical | lexical repair s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         q, i = r.get("query") or {}, r.get("index") or {}
         serve = (f"{_n(q['ours_peak_rss_mb'])} | {_n(q['stock_peak_rss_mb'])} | "
@@ -70,8 +79,14 @@ def tables(results: dict[str, Any], order: list[str]) -> str:
         stock = r.get("disk_stock_mb")
         disk = (f"{_n(r['disk_ours_mb'])} | {_n(stock)} | {r['disk_ours_mb'] / stock:.2f}"
                 if stock else f"{_n(r['disk_ours_mb'])} | not built | ")
-        out.append(f"| {r['label']} | {serve} | {index} | {_n(r['build']['peak_rss_mb'])} | "
-                   f"{disk} |")
+        lex = r.get("disk_lexical_mb")
+        repair = r.get("repair")
+        extra = (f"{_n(lex) if lex is not None else ''} | "
+                 f"{repair['seconds']:.1f} ({repair['said'].split(': ')[-1]})" if repair
+                 else " | ")
+        bulk_rss = _n(r["build"]["peak_rss_mb"]) if r["build"].get("peak_rss_mb") else "–"
+        out.append(f"| {r['label']} | {serve} | {index} | {bulk_rss} | "
+                   f"{disk} | {extra} |")
     out += ["", "Time each size took in its run (queries, indexing increments, and the bulk "
             "build and stock copy unless cached): " + ", ".join(
                 f"{r['label']} {r['seconds'] / 60:.1f} min" for r in rows) + "."]

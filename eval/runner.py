@@ -174,7 +174,7 @@ class Runner:
                 report = indexer.build([folder], name, rebuild=True, base=folder,
                                        progress=self.progress and len(dataset.corpora) == 1)
                 if report.indexed:
-                    self.engine.retriever(name).view()  # BM25 built here, not in a latency
+                    self.engine.retriever(name).view()  # opened here, not in a latency
                 ours += time.perf_counter() - started
                 docs += report.indexed
                 sentences += report.sentences

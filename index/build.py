@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index import lexical
 from index.chunk import chunk_sentences, fit_sentences, tiktoken_counter
-from index.docrecord import DocRecord
 from index.embed import Embedder
 from index.errors import SkippedFile
 from index.load import SourceNames, discover, load_file, regular_size
 from index.lock import collection_lock
 from index.records import Prepared, Records, add_document
+from index.scope import gone_sources, run_folders
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, check_name, open_client
-from index.versions import Generation
+from index.versions import Generation, repair_lexical
 
 Progress = Callable[[float, str], None]
 """Told the share of a run done (0 to 1) and what it is doing; it may raise (e.g.
@@ -114,31 +115,46 @@ class Indexer:
         started = time.perf_counter()
         unlisted: list[tuple[str, str]] = []
         files = list(discover(paths, unlisted))
-        with self._lock(name, on_progress):
+        with collection_lock(self.settings.data_dir, name, on_progress):
             store = Store(self.client, name)
             if rebuild:
                 store.drop()
+                lexical.drop(self.settings.lexical_dir, name)
             located = [names.locate(file, root) for file, root in files]
             sources = [source for source, _ in located]
-            folders = self._folders(paths, names)
-            run = _Run(Generation.open(store, sources, folders), files=len(files),
-                       skipped=unlisted, on_progress=on_progress)
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-writer") as writer:
-                run.writer = writer
-                self._index_files(store, files, located, run, progress)
-            self._settle(run)
-            gone = self._gone(paths, names, run.gen.live, set(sources))
-            for source in gone:
-                run.gen.remove(source)
-            run.removed = len(gone)
-            if run.gen.commit(force=rebuild or not run.gen.version):
-                run.gen.cleanup()
+            folders = run_folders(paths, names)
+            run = _Run(Generation.open(store, sources, folders, self.settings.lexical_dir,
+                                       progress), files=len(files), skipped=unlisted,
+                       on_progress=on_progress)
+            try:
+                with ThreadPoolExecutor(max_workers=1,
+                                        thread_name_prefix="index-writer") as writer:
+                    run.writer = writer
+                    self._index_files(store, files, located, run, progress)
+                self._settle(run)
+                gone = gone_sources(paths, names, run.gen.live, set(sources))
+                for source in gone:
+                    run.gen.remove(source)
+                run.removed = len(gone)
+                if run.gen.commit(force=rebuild or not run.gen.version):
+                    run.gen.cleanup()
+            except BaseException:
+                run.gen.abandon()
+                raise
         return IndexReport(
             collection=name, files=run.files, indexed=run.indexed, unchanged=run.unchanged,
             removed=run.removed, skipped=tuple(run.skipped), sentences=run.sentences,
             chunks=run.chunks, characters=run.characters,
             seconds=time.perf_counter() - started,
         )
+
+    def repair(self, collection: str | None = None, progress: bool = False) -> bool:
+        """Rebuild the collection's lexical index from Chroma if it is missing or older than
+        the vectors (``rag index --repair``); whether it had to."""
+        name = check_name(collection or self.settings.collection)
+        with collection_lock(self.settings.data_dir, name):
+            store = Store(self.client, name).require()
+            return repair_lexical(store, self.settings.lexical_dir, progress)
 
     def _index_files(self, store: Store, files: list[tuple[Path, Path]],
                      located: list[tuple[str, str]], run: _Run, progress: bool) -> None:
@@ -245,9 +261,13 @@ class Indexer:
             run.characters += len(item.doc.text)
         self._settle(run)
 
+        lex = run.gen.lexical
+
         def write() -> None:
             store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
             store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
+            if lex is not None:
+                lex.add(chunks.ids, chunks.texts, chunks.metas)
             store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
 
         assert run.writer is not None
@@ -266,46 +286,6 @@ class Indexer:
         for item in items:
             run.gen.wrote((item.doc.source, item.doc.sha256), len(item.chunks),
                           len(item.sentences))
-
-    @staticmethod
-    def _prefixes(paths: list[Path], names: SourceNames) -> list[tuple[Path, str, bool]]:
-        """Each indexed folder, the prefix of the sources inside it ("" when they are named
-        relative to the folder itself), and whether they are named relative to the base."""
-        out = []
-        for path in paths:
-            if not path.is_dir():
-                continue
-            resolved = path.resolve()
-            inside = resolved == names.base or names.base in resolved.parents
-            prefix = names(path, path)
-            prefix = "" if prefix in (".", "") or not inside else prefix + "/"
-            out.append((path, prefix, inside))
-        return out
-
-    def _folders(self, paths: list[Path], names: SourceNames) -> list[str] | None:
-        """The folders (as :func:`index.records.folders_of` names them) whose documents a run
-        over ``paths`` may remove; None when that is any document."""
-        prefixes = [prefix for _, prefix, _ in self._prefixes(paths, names)]
-        return None if "" in prefixes else [p.rstrip("/") for p in prefixes]
-
-    def _gone(self, paths: list[Path], names: SourceNames, known: dict[str, DocRecord],
-              seen: set[str]) -> list[str]:
-        """Indexed sources inside an indexed folder whose file no longer exists."""
-        gone: list[str] = []
-        for path, prefix, inside in self._prefixes(paths, names):
-            root = str(names.base if inside else path.resolve())
-            for source, rec in known.items():
-                if source in seen or not source.startswith(prefix):
-                    continue
-                if rec.root and rec.root != root:  # named from another folder: not this one's
-                    continue
-                file = (names.base / source) if inside else (path / source)
-                if not file.exists():
-                    gone.append(source)
-        return gone
-
-    def _lock(self, name: str, on_progress: Progress | None = None) -> Any:
-        return collection_lock(self.settings.data_dir, name, on_progress)
 
 
 def _owner(source: str, root: str, run: _Run) -> str | None:

@@ -73,6 +73,18 @@ class InvalidQuestion(RagError):
     """A question that cannot be answered as given (empty, too long, not text)."""
 
 
+class LexicalIndexMissing(RagError):
+    """A collection's lexical index is missing or older than its vectors."""
+
+    def __init__(self, name: str, folder: object) -> None:
+        super().__init__(
+            f"the lexical index of the collection {name!r} is missing or older than its vectors "
+            f"(no current index in {folder}): rebuild it once with `rag index --repair "
+            f"--collection {name}` (any indexing run of the collection also does); with "
+            "RAG_CHROMA_URL, give every app process the RAG_DATA_DIR the indexer writes to")
+        self.name = name
+
+
 class DocumentNotFound(RagError):
     """A document the collection does not hold."""
 

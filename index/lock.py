@@ -1,4 +1,9 @@
-"""One writer per collection at a time: a file lock under ``data_dir/locks``."""
+"""One writer per collection at a time: a file lock in ``RAG_DATA_DIR/locks``.
+
+Indexing runs (:mod:`index.build`, ``rag index --repair``) and removals (:mod:`index.remove`)
+take the same lock, so the vectors and the lexical index of a collection change in one
+generation at a time.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,8 @@ log = logging.getLogger(__name__)
 @contextmanager
 def collection_lock(data_dir: Path, name: str,
                     on_wait: Callable[[float, str], None] | None = None) -> Iterator[None]:
-    """Hold the write lock of collection ``name``; ``on_wait`` hears when another run holds it
-    (this one then waits for it)."""
+    """Hold the write lock of collection ``name``; ``on_wait`` (e.g. a run's progress callback)
+    hears when another run holds it (this one then waits for it)."""
     lock_dir = data_dir / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / f"{name}.lock"

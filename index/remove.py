@@ -1,9 +1,11 @@
 """Remove documents from a collection, or the whole collection, as atomically as indexing.
 
 Removal is an indexing run that only removes: under the collection's write lock, the removed
-documents' records are marked gone from the next generation, which is then committed in one
-write (see :mod:`index.versions`). A question sees every removed document, or none of them;
-their chunks and sentences are deleted only after the switch.
+documents' records are marked gone from the next generation, and their chunks are left out of
+that generation's lexical index (:mod:`index.lexical`); both are then committed together, the
+vectors' one write last (see :mod:`index.versions`). A question sees every removed document, or
+none of them, in the vectors and the lexical index alike; their chunks and sentences are deleted
+only after the switch. Deleting a collection also deletes its lexical folder.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index import lexical
 from index.docrecord import DocRecord
+from index.lexical import LexicalWriter
 from index.lock import collection_lock
 from index.settings import IndexSettings
 from index.store import Store, check_name
@@ -61,19 +65,24 @@ def remove_documents(settings: IndexSettings, client: Any, collection: str,
     name = check_name(collection)
     with collection_lock(settings.data_dir, name):
         store = Store(client, name).require()
-        gen = Generation.open(store)
+        # the lexical index is repaired first when missing: the new generation starts from it
+        gen = Generation.open(store, lexical_root=settings.lexical_dir)
         removed: set[str] = set()
         unmatched = []
-        for given in names:
-            found = _matches(given, gen.live)
-            if not found:
-                unmatched.append(given)
-            for source in found:
-                if source not in removed:
-                    gen.remove(source)
-                    removed.add(source)
-        if gen.commit():
-            gen.cleanup()
+        try:
+            for given in names:
+                found = _matches(given, gen.live)
+                if not found:
+                    unmatched.append(given)
+                for source in found:
+                    if source not in removed:
+                        gen.remove(source)
+                        removed.add(source)
+            if gen.commit():
+                gen.cleanup()
+        except BaseException:
+            gen.abandon()
+            raise
     return RemoveReport(name, tuple(sorted(removed)), tuple(unmatched))
 
 
@@ -84,9 +93,16 @@ def delete_collection(settings: IndexSettings, client: Any, collection: str) -> 
     with collection_lock(settings.data_dir, name):
         store = Store(client, name).require()
         gen = Generation.open(store)
+        # every chunk goes, so the empty generation needs no repair of a missing lexical index
+        gen.lexical = LexicalWriter.start(settings.lexical_dir, name, gen.committed, gen.number)
         held = len(gen.live)
-        for source in list(gen.live):
-            gen.remove(source)
-        gen.commit()
+        try:
+            for source in list(gen.live):
+                gen.remove(source)
+            gen.commit()
+        except BaseException:
+            gen.abandon()
+            raise
         store.drop()
+        lexical.drop(settings.lexical_dir, name)
     return held

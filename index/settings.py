@@ -13,7 +13,7 @@ class IndexSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
 
     data_dir: Path = Path("data")
-    """Folder of the embedded Chroma database and per-collection files."""
+    """Folder of the embedded Chroma database, the lexical indexes and the indexing locks."""
     chroma_url: str | None = None
     """``http://host:port`` of a Chroma server; when set, it is used instead of ``data_dir``."""
     collection: str = "seed"
@@ -38,3 +38,9 @@ class IndexSettings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """The lexical indexes (:mod:`index.lexical`), one folder per collection. Also used with
+        ``chroma_url``: the indexer and every app process then share ``data_dir``."""
+        return self.data_dir / "lexical"

@@ -178,10 +178,11 @@ class Store:
         return self.committed()[0]
 
     def commit(self, generation: int, totals: tuple[int, int] | None = None,
-               scoped: bool = False) -> None:
+               scoped: bool = False, version: str | None = None) -> None:
         """Make ``generation`` the one readers see: a single write of the collection metadata.
-        ``totals``: the chunks and sentences its documents hold, when known."""
-        self.set_state(uuid.uuid4().hex, generation, totals, scoped)
+        ``totals``: the chunks and sentences its documents hold, when known; ``version``: the
+        new version's name (default: a fresh one)."""
+        self.set_state(version or uuid.uuid4().hex, generation, totals, scoped)
 
     def set_state(self, version: str, generation: int, totals: tuple[int, int] | None,
                   scoped: bool) -> None:

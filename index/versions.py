@@ -6,14 +6,21 @@ them, and everything after it (deleting what ``G`` replaced) only touches record
 ``G`` uses. If a run dies before its commit, the next one opens the same ``G``: it keeps the
 complete documents (their record is written after their chunks and sentences) whose file is
 unchanged, and drops the rest; if it dies after, the next one deletes what is left over.
+
+The lexical index (:mod:`index.lexical`) follows the same generations: the run writes its own
+folder for ``G``, and commits it (naming the new version) just before the vectors' switch.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from index import lexical
 from index.docrecord import NEVER, DocRecord, Version, newest_live
+from index.lexical import LexicalWriter
 from index.records import folders_of
 from index.store import DOCS, SENTENCES, Store
 
@@ -39,6 +46,8 @@ class Generation:
     """Every document record names its folders (see :meth:`open`)."""
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Chunks and sentences of each new version this generation writes."""
+    lexical: LexicalWriter | None = None
+    """This generation's lexical index (None: the run keeps none, as in some tests)."""
 
     @property
     def number(self) -> int:
@@ -50,7 +59,8 @@ class Generation:
 
     @staticmethod
     def open(store: Store, sources: Collection[str] | None = None,
-             folders: Collection[str] | None = None) -> Generation:
+             folders: Collection[str] | None = None, lexical_root: Path | None = None,
+             progress: bool = False) -> Generation:
         """Read the committed state and repair what an interrupted run left behind.
 
         A run that names the ``sources`` it indexes and the ``folders`` it indexes whole reads
@@ -89,6 +99,9 @@ class Generation:
                       sum(r.sentences for r in live.values()))
         gen = Generation(store, committed, version, live, pending, totals=totals, scoped=scoped)
         gen.drop_orphans()
+        if lexical_root is not None:
+            repair_lexical(store, lexical_root, progress)
+            gen.lexical = LexicalWriter.start(lexical_root, store.name, committed, gen.number)
         return gen
 
     def drop_orphans(self) -> None:
@@ -112,6 +125,11 @@ class Generation:
         if rec is None or rec.sha256 != sha256 or (live is not None and live.sha256 == sha256):
             return None
         del self.pending[source]
+        if self.lexical is not None:  # its chunks are in Chroma, not yet in this folder
+            got = self.store.col("").get(
+                where={"$and": [{"source": source}, {"doc_sha": sha256}]},
+                include=["documents", "metadatas"])
+            self.lexical.add(got["ids"], got["documents"], [dict(m) for m in got["metadatas"]])
         self.wrote(rec.key, rec.chunks, rec.sentences)
         return rec
 
@@ -145,6 +163,7 @@ class Generation:
         for source in list(self.pending):  # files no longer indexed: a dead run's leftovers
             self.drop_pending(source)
         if not (self.changed or force):
+            self.abandon()
             if self.scoped and not self.store.state().get("scoped"):  # old records were named
                 self.store.set_state(self.version, self.committed, self.totals, scoped=True)
             return False
@@ -153,12 +172,42 @@ class Generation:
                   - sum(r.chunks for r in self.replaced),
                   self.totals[1] + sum(s for _, s in self.sizes.values())
                   - sum(r.sentences for r in self.replaced))
-        self.store.commit(self.number, totals, self.scoped)  # readers switch here ...
+        version = uuid.uuid4().hex
+        if self.lexical is not None:
+            self.lexical.delete({r.key for r in self.replaced} - set(self.written.values()))
+            self.lexical.commit(version)
+        self.store.commit(self.number, totals, self.scoped, version)  # readers switch here ...
         return True
+
+    def abandon(self) -> None:
+        """Throw away this generation's lexical folder (nothing to commit, or the run stopped;
+        the vectors it wrote are dropped by the next run)."""
+        if self.lexical is not None:
+            self.lexical.discard()
+            self.lexical = None
 
     def cleanup(self) -> None:
         """... so what it replaced can go (views loaded before the switch stop seeing it)."""
         keep = set(self.written.values())
         self.store.delete_versions({r.key for r in self.replaced} - keep)
         self.store.delete_docs([r.id for r in self.replaced])
+        if self.lexical is not None:
+            self.lexical.cleanup(self.number)
+
+
+def repair_lexical(store: Store, root: Path, progress: bool = False) -> bool:
+    """Rebuild the committed state's lexical index from Chroma when it is missing or older than
+    the vectors (under the collection's lock); whether it had to."""
+    version, generation = store.committed()
+    if lexical.is_current(root, store.name, version, generation):
+        if version or not store.count(""):
+            return False
+        # written before collections had versions: name its state, then index it
+        version = uuid.uuid4().hex
+        snapshot = replace(store.snapshot(), version=version)
+        lexical.rebuild(store.col(""), snapshot, root, store.name, store.count(""), progress)
+        store.set_state(version, generation, None, scoped=False)
+        return True
+    lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), progress)
+    return True
 

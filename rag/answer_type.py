@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.text import MONTHS, NUMBER_WORDS, YEAR, Question, capitalized, terms, words
+from index.terms import terms, words
+from rag.text import MONTHS, NUMBER_WORDS, YEAR, Question, capitalized
 
 _SINCE_WHEN = re.compile(r"\bsince when\b", re.I)
 

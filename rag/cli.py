@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
     p.add_argument("--collection", help="collection name (default: RAG_COLLECTION or 'seed')")
     p.add_argument("--rebuild", action="store_true", help="drop the collection first")
+    p.add_argument("--repair", action="store_true",
+                   help="rebuild the collection's lexical index from its vectors' records if it "
+                        "is missing or older than they are (no PATH needed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("ask", help="answer one question with citations")
@@ -147,6 +150,11 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     engine = Engine(settings)
+    if args.command == "index" and args.repair and not args.paths:
+        name = args.collection or settings.collection
+        done = engine.repair(name, progress=not args.quiet)
+        _print(f"{name}: lexical index {'rebuilt' if done else 'already current'}")
+        return 0
     if args.command == "index":
         paths = args.paths or [settings.seeds_dir]
         report = engine.index(paths, args.collection, rebuild=args.rebuild,

@@ -18,11 +18,12 @@ from index.build import Indexer, IndexReport, Progress
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound
 from index.store import Store, check_name, open_client
+from index.terms import terms
 from rag import rules
 from rag.checks import check_history, check_question
 from rag.compose import REFUSAL_START, compose, with_pages
 from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
-from rag.retrieve import CorpusView, Retriever, documents_of
+from rag.retrieve import Retriever, documents_of
 from rag.select import (
     HEAD_SENTENCES,
     READER_ONLY,
@@ -33,8 +34,9 @@ from rag.select import (
     score_sentences,
 )
 from rag.settings import Settings
-from rag.text import Question, about_document, terms
+from rag.text import Question, about_document
 from rag.types import Answer, Candidate
+from rag.view import CorpusView
 
 if TYPE_CHECKING:
     from rag.generate import GenerativeAnswerer
@@ -64,7 +66,7 @@ class _Scored:
 
 
 class Engine:
-    """Everything ``ask()`` needs, loaded once and shared by threads: model, store, BM25."""
+    """Everything ``ask()`` needs, loaded once and shared by threads: model, store, views."""
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  client: Any = None) -> None:
@@ -124,6 +126,10 @@ class Engine:
         return indexer.build(paths, collection, rebuild=rebuild, progress=progress, base=base,
                              on_progress=on_progress)
 
+    def repair(self, collection: str | None = None, progress: bool = False) -> bool:
+        """Rebuild the collection's lexical index if missing or stale; whether it had to."""
+        return Indexer(self.settings, self.embedder, self.client).repair(collection, progress)
+
     def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
         return documents_of(self.store(collection))
 
@@ -145,7 +151,8 @@ class Engine:
     def retriever(self, collection: str) -> Retriever:
         with self._lock:
             if collection not in self._retrievers:
-                self._retrievers[collection] = Retriever(self.store(collection))
+                self._retrievers[collection] = Retriever(self.store(collection),
+                                                         self.settings.lexical_dir)
             return self._retrievers[collection]
 
     # -- answering -----------------------------------------------------------------------------
@@ -157,7 +164,7 @@ class Engine:
             return answer
         *_, final = self.generator.answer(scored.query.question, turns, answer)
         assert isinstance(final, Answer)
-        return with_pages(final, scored.view.snapshot.docs)
+        return _paged(final, scored.view)
 
     def _extractive(self, question: object, history: object,
                     collection: str | None) -> tuple[_Scored, History, Answer]:
@@ -170,7 +177,7 @@ class Engine:
         view = retriever.view_soon()  # the version check runs while the question is encoded
         query = self._prepare({"text": text, "history": turns, "collection": name})
         scored = self._retrieve(query, retriever, view.result())
-        return scored, turns, with_pages(self._answer(scored), scored.view.snapshot.docs)
+        return scored, turns, _paged(self._answer(scored), scored.view)
 
     def ask_stream(self, question: object, history: object = None,
                    collection: str | None = None) -> Iterator[str | Answer]:
@@ -182,7 +189,7 @@ class Engine:
             yield answer
             return
         for item in self.generator.answer(scored.query.question, turns, answer, stream=True):
-            yield with_pages(item, scored.view.snapshot.docs) if isinstance(item, Answer) else item
+            yield _paged(item, scored.view) if isinstance(item, Answer) else item
 
     def _prepare(self, request: dict[str, Any]) -> _Query:
         text: str = request["text"]
@@ -217,7 +224,7 @@ class Engine:
         heads = HEAD_SENTENCES if about_document(query.question) else 0
         records = retriever.sentences(view, hits, query.vector, near, heads)
         first = score_sentences(query.question, query.history_terms, records,
-                                view.weight, self.scorer, view.idf.__contains__)
+                                view.weight, self.scorer, view.known)
         prev = {r.id: r.prev for r in records}
         return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first]
 
@@ -245,8 +252,13 @@ _engines: dict[Settings, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def _paged(answer: Answer, view: CorpusView) -> Answer:
+    """``answer`` with each citation's page (PDFs), from the records of the cited documents."""
+    return with_pages(answer, view.docs_of(c.source for c in answer.citations))
+
+
 def get_engine(settings: Settings | None = None) -> Engine:
-    """One shared engine per settings (the model and BM25 indexes load once per process)."""
+    """One shared engine per settings (the model loads once per process)."""
     settings = settings or Settings()
     with _engines_lock:
         if settings not in _engines:

@@ -1,33 +1,34 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) over chunks, fused by reciprocal rank,
-then the sentences of the best chunks with their stored vectors.
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25, :mod:`index.lexical`) over chunks, fused
+by reciprocal rank, then the sentences of the best chunks with their stored vectors.
 
-The view holds every chunk's text and metadata (BM25 needs them), and a chunk record holds its
-sentences' records (:func:`index.records.sentence_rows`), so a question costs Chroma three
-reads: the dense chunk query (ids only), the nearest-sentence query, and the vectors of the hit
-chunks' sentences; they overlap with BM25 and with each other in worker threads.
+A view is one committed state of the collection: its version and its lexical index, opened
+from disk (memory-mapped; nothing of the chunks is read to open it). The process keeps no
+copy of the chunks' texts or metadata: a question reads the records of its hit chunks only,
+from the lexical index's compressed store (the dense query asks Chroma for ids), and a chunk
+record holds its sentences' records (:func:`index.records.sentence_rows`). The dense query,
+the nearest-sentence query and the hit chunks' sentence vectors are read in worker threads,
+beside each other.
 
-A view is one committed state of the collection (:meth:`index.store.Store.snapshot`): only
-chunk and sentence records that its document records own are used, so a document that is being
+Only records of the view's state are used (a dense hit or a sentence whose document version
+is not in the view's lexical index belongs to another state), so a document that is being
 written or replaced is never seen half-done, and a run in progress is not seen at all.
 """
 
 from __future__ import annotations
 
-import math
 import threading
-from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.docrecord import Snapshot
 from index.embed import Vectors
-from index.errors import StoreUnavailable
+from index.errors import LexicalIndexMissing, StoreUnavailable
 from index.records import sentence_rows
 from index.store import SENTENCES, Store
-from rag.text import terms
+from rag.view import CorpusView
 
 _RRF_K = 60
 _VIEW_TRIES = 5
@@ -78,68 +79,12 @@ class SentenceRecord:
     rank: float
 
 
-class CorpusView:
-    """A snapshot of one collection: its documents, a BM25 index and term statistics."""
-
-    def __init__(self, store: Store) -> None:
-        import bm25s
-
-        snapshot = store.snapshot()
-        self.snapshot: Snapshot = snapshot
-        self.version = snapshot.version
-        self.docs = {src: rec.sha256 for src, rec in snapshot.docs.items()}
-        ids: list[str] = []
-        seen: set[str] = set()
-        metas: list[dict[str, Any]] = []
-        corpus: list[list[str]] = []
-        df: Counter[str] = Counter()
-        col = store.col("")
-        offset, page = 0, 20_000  # each get() costs seconds at 1M chunks; SQLite caps a page
-        while True:
-            got = col.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                if cid in seen or not snapshot.owns(meta):
-                    continue
-                seen.add(cid)
-                toks = terms(text)
-                ids.append(cid)
-                metas.append(dict(meta) | {"text": text})
-                corpus.append(toks or ["\x00"])
-                df.update(set(toks))
-            if len(got["ids"]) < page:
-                break
-            offset += page
-        self.ids = ids
-        self.metas = metas
-        self.position = {cid: i for i, cid in enumerate(ids)}
-        self.n = len(ids)
-        # smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
-        # counts like one found in a single chunk (it may be a paraphrase, or the topic)
-        self.idf = {t: math.log((1 + self.n) / (1 + c)) + 1 for t, c in df.items()}
-        self.default_idf = math.log((1 + self.n) / 2) + 1
-        self.bm25 = bm25s.BM25()
-        if corpus:
-            self.bm25.index(corpus, show_progress=False)
-
-    def weight(self, term: str) -> float:
-        return self.idf.get(term, self.default_idf)
-
-    def lexical(self, query_terms: list[str], k: int) -> list[int]:
-        known = [t for t in query_terms if t in self.idf]
-        if not known or not self.n:
-            return []
-        scores = self.bm25.get_scores(known)
-        hits = np.flatnonzero(scores > 0)  # usually far fewer than all chunks
-        if len(hits) > k:
-            hits = np.sort(hits[np.argpartition(-scores[hits], k - 1)[:k]])
-        return [int(i) for i in hits[np.argsort(-scores[hits], kind="stable")]]
-
-
 class Retriever:
     """Retrieves candidate sentences for a question from one collection."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lexical_root: Path) -> None:
         self.store = store
+        self.lexical_root = lexical_root
         self._view: CorpusView | None = None
         self._lock = threading.Lock()
 
@@ -159,14 +104,21 @@ class Retriever:
             with self._lock:
                 view = self._view
                 if view is None or view.version != version:
-                    view = CorpusView(self.store)
-                    # a commit while the chunks were read: its cleanup may have removed some
-                    for _ in range(_VIEW_TRIES):
-                        if view.version == self.store.version():
-                            break
-                        view = CorpusView(self.store)
+                    view = self._open()
                     self._view = view
         return view
+
+    def _open(self) -> CorpusView:
+        """The view of the committed state. Commits while it opens may delete the folder of
+        the state it read (two in a row): it then opens the new state."""
+        for _ in range(_VIEW_TRIES):
+            version = self.store.version()
+            try:
+                return CorpusView(self.store, self.lexical_root)
+            except LexicalIndexMissing:
+                if self.store.version() == version:  # not a commit: really missing
+                    raise
+        return CorpusView(self.store, self.lexical_root)
 
     def view_soon(self) -> Future[CorpusView]:
         """:meth:`view`, in a worker thread."""
@@ -175,25 +127,24 @@ class Retriever:
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
         """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
-        The records come from the view (it holds every chunk's text), so the dense query asks
-        Chroma for ids only; a chunk the view does not hold belongs to another version."""
+        The dense query asks Chroma for ids only; the hits' records (text and metadata) are
+        read from the view's lexical index, which holds exactly the chunks of its version (a
+        dense hit it does not hold belongs to another one)."""
         if not view.n:
             return []
         dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
-                             n_results=min(k * 2, view.n), include=[])
-        ranks: dict[int, float] = {}
-        for rank, i in enumerate(view.lexical(query_terms, k)):
-            ranks[i] = 1.0 / (_RRF_K + rank)
-        rank = 0
-        for cid in dense.result()["ids"][0]:
-            i = view.position.get(cid, -1)
-            if i < 0 or rank >= k:
-                continue
-            ranks[i] = ranks.get(i, 0.0) + 1.0 / (_RRF_K + rank)
-            rank += 1
-        ordered = sorted(ranks, key=lambda i: (-ranks[i], view.ids[i]))[:k]
-        return [ChunkHit(view.ids[i], str(view.metas[i]["source"]), str(view.metas[i]["text"]),
-                         view.metas[i], ranks[i]) for i in ordered]
+                               n_results=min(k * 2, view.n), include=[])
+        lexical = view.lexical_ids(query_terms, k)
+        dense_ids = [str(c) for c in dense.result()["ids"][0]]
+        records = view.records([*dict.fromkeys([*lexical, *dense_ids])])
+        ranks: dict[str, float] = {}
+        for rank, cid in enumerate(lexical):
+            ranks[cid] = 1.0 / (_RRF_K + rank)
+        for rank, cid in enumerate([c for c in dense_ids if c in records][:k]):
+            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
+        ordered = sorted((c for c in ranks if c in records), key=lambda c: (-ranks[c], c))[:k]
+        return [ChunkHit(c, str(records[c][1]["source"]), records[c][0], records[c][1],
+                         ranks[c]) for c in ordered]
 
     def nearest(self, view: CorpusView, query_vector: Vectors, k: int) -> Future[Any] | None:
         """Start the query for the ``k`` sentences nearest to the question by their own vectors
@@ -236,7 +187,7 @@ class Retriever:
             for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 rows[sid] = dict(meta) | {"id": sid, "text": text}
         rows = {sid: row for sid, row in rows.items()
-                if view.docs.get(str(row["source"])) == row["doc_sha"]}
+                if view.owns(row)}
         fetched = [early.result()] if early is not None else []
         known = set(similarity) | set(held_ids)
         missing = [sid for sid in rows if sid not in known]

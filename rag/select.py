@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from index.errors import ConfigError
+from index.terms import terms
 from rag.answer_type import answer_fits, is_date_line
 from rag.reader import SCORING_FILE, ReaderConfig
 from rag.retrieve import SentenceRecord
@@ -27,7 +28,6 @@ from rag.text import (
     asks_document_date,
     constraints_met,
     definition_subject,
-    terms,
 )
 from rag.types import Candidate
 

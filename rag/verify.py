@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embed import Embedder
+from index.terms import STOPWORDS, terms, words
 from rag.answer_type import highlight_span
 from rag.compose import refusal_text
-from rag.text import STOPWORDS, Question, numbers, terms, words
+from rag.text import Question, numbers
 from rag.types import Answer, Candidate, Citation, Claim
 
 _MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")

@@ -25,8 +25,8 @@ from typing import Any
 
 from index.records import PREV_CHARS
 from index.segment import split_sentences
+from index.terms import terms
 from rag.reader import Passage, title_of
-from rag.text import terms
 
 TRAIN_FILE = "squad2-dev-half.json"
 HALF_TITLES = frozenset({

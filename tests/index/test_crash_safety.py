@@ -6,9 +6,10 @@ possibly between writing a batch's chunks and its document records. A second run
 the job: every file has its document record, no record is duplicated or orphaned, and the
 records are exactly those of a clean build of the same folder in another data folder.
 
-The design under test (index/build.py, index/versions.py): a run writes under a new generation
-that readers do not see until its commit; a document's sentences and chunks are written before
-its document record; the next run keeps the complete documents of the dead run whose file is
+The design under test (index/build.py, index/versions.py, index/lexical.py): a run writes under
+a new generation that readers do not see until its commit (the lexical index's folder of that
+generation is committed just before the vectors); a document's sentences and chunks are written
+before its document record; the next run keeps the complete documents of the dead run whose file is
 unchanged (without embedding them again) and deletes the records that no document record owns.
 """
 
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -32,6 +34,7 @@ import pytest
 
 from index.build import Indexer
 from index.embed import Embedder, Vectors
+from index.lexical import LexicalReader
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, open_client
@@ -72,7 +75,9 @@ def make_corpus(folder: Path) -> int:
     return total
 
 
-def cli(data: Path, folder: Path, log: Path) -> subprocess.Popen[bytes]:
+def cli(data: Path, folder: Path, log: Path, before: str = "") -> subprocess.Popen[bytes]:
+    """``rag index FOLDER`` in a subprocess; ``before``: Python run first (to stop it at a
+    chosen point)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("RAG_CHROMA_URL", "RAG_COLLECTION", "RAG_SEEDS_DIR")}
     env |= {"RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -82,8 +87,9 @@ def cli(data: Path, folder: Path, log: Path) -> subprocess.Popen[bytes]:
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "index", str(folder), "--collection", COLLECTION,
-             "--quiet"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [sys.executable, "-c", f"{before}\nimport sys\nfrom rag.cli import main\n"
+             "sys.exit(main(sys.argv[1:]))", "index", str(folder), "--collection",
+             COLLECTION, "--quiet"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def stored_counts(data: Path) -> dict[str, int]:
@@ -104,15 +110,15 @@ def stored_counts(data: Path) -> dict[str, int]:
     return {str(name): int(n) for name, n in rows}
 
 
-def kill_after_first_write(proc: subprocess.Popen[bytes], data: Path,
-                           log: Path) -> dict[str, int]:
+def kill_after_first_write(proc: subprocess.Popen[bytes], data: Path, log: Path,
+                           before: int = 0) -> dict[str, int]:
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"rag index ended (rc {proc.returncode}) before it was killed; "
                         f"make the corpus bigger\n{log.read_text(errors='replace')}")
         counts = stored_counts(data)
-        if counts.get(COLLECTION, 0) > 0:  # a batch's chunks are written
+        if counts.get(COLLECTION, 0) > before:  # a batch's chunks are written
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=60)
             return stored_counts(data)
@@ -211,7 +217,76 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
     assert [d[0] for d in near["documents"]] == list(sample["documents"][:6])
     assert max(d[0] for d in near["distances"]) < 1e-3
 
+    # the lexical index holds exactly the committed chunks, as the clean build's does
+    assert lexical_ids(store, data) == lexical_ids(reference, tmp_path / "clean") == \
+        set(records(store, ""))
+
     # and a further run finds nothing to do
     again = Indexer(crashed_settings, fake, client).build([folder], COLLECTION, base=ROOT)
     assert (again.indexed, again.unchanged, again.removed) == (0, FILES, 0)
     assert store.orphan_sources() == set()
+
+
+def lexical_ids(store: Store, data: Path) -> set[str]:
+    """The chunk ids of the committed generation's lexical index (it must open: current)."""
+    reader = LexicalReader.open(IndexSettings(data_dir=data).lexical_dir, COLLECTION,
+                                *store.committed())
+    assert reader is not None
+    import tantivy
+
+    searcher = tantivy.Index.open(str(reader.folder)).searcher()
+    hits = searcher.search(tantivy.Query.all_query(), 100_000).hits
+    return {str(searcher.doc(a)["id"][0]) for _, a in hits}
+
+
+def committed_first(tmp_path: Path, kept: int) -> tuple[Path, Path, Path]:
+    """A corpus folder whose first ``kept`` files ``rag index`` committed (generation 1), the
+    rest added after; its data folder; and the log. Only subprocesses open the data folder
+    until the test reads it (an embedded database does not see another process's commits)."""
+    folder = tmp_path / "corpus"
+    make_corpus(folder)
+    later = tmp_path / "later"
+    later.mkdir()
+    for file in sorted(folder.iterdir())[kept:]:
+        file.rename(later / file.name)
+    data, log = tmp_path / "data", tmp_path / "rag-index.log"
+    assert cli(data, folder, log).wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text()
+    for file in later.iterdir():
+        file.rename(folder / file.name)
+    return folder, data, log
+
+
+def fresh_store(data: Path, copy: Path) -> Store:
+    """The collection in a copy of ``data``, opened by this process for the first time."""
+    shutil.copytree(data, copy)
+    return Store(open_client(IndexSettings(data_dir=copy)), COLLECTION)
+
+
+@pytest.mark.parametrize("when", ["mid-run", "between the two commits"])
+def test_a_killed_run_leaves_the_committed_generation_whole(tmp_path: Path, when: str) -> None:
+    """SIGKILL while the second run writes, or its death right after the lexical index's
+    commit and before the vectors' one: readers keep the first generation, vectors and terms
+    alike, and the next run ends with both at the new one."""
+    folder, data, log = committed_first(tmp_path, kept=20)
+    if when == "mid-run":
+        before = stored_counts(data).get(COLLECTION, 0)
+        kill_after_first_write(cli(data, folder, log), data, log, before)
+    else:
+        dies = ("import os\nfrom index.store import Store\n"
+                "Store.commit = lambda *args, **kwargs: os._exit(9)")
+        assert cli(data, folder, log, dies).wait(timeout=RUN_TIMEOUT_S) == 9, log.read_text()
+        assert (data / "lexical" / COLLECTION / "g2" / "VERSION").exists()  # committed, unused
+    store = fresh_store(data, tmp_path / "after-kill")
+    assert store.committed()[1] == 1
+    snapshot = store.snapshot()
+    assert len(snapshot.docs) == 20
+    got = store.col("").get(include=["metadatas"])
+    owned = {i for i, m in zip(got["ids"], got["metadatas"], strict=True) if snapshot.owns(m)}
+    assert lexical_ids(store, tmp_path / "after-kill") == owned  # the old generation, whole
+
+    rerun = cli(data, folder, log)
+    assert rerun.wait(timeout=RUN_TIMEOUT_S) == 0, log.read_text(errors="replace")
+    store = fresh_store(data, tmp_path / "after-rerun")
+    assert store.committed()[1] == 2 and len(store.docs()) == FILES
+    assert lexical_ids(store, tmp_path / "after-rerun") == set(records(store, ""))
+    assert sorted(p.name for p in (data / "lexical" / COLLECTION).iterdir()) == ["g1", "g2"]

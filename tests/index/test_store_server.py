@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +79,45 @@ def test_index_and_ask_through_either_store(settings_for: Settings, embedder: Em
     assert "282" in answer.text
     c = answer.citations[0]
     assert Path(c.source).read_text(encoding="utf-8")[c.start : c.end] == c.text
+
+
+def ask_in_two_processes(url: str, data: Path, name: str, question: str) -> list[Any]:
+    """``rag ask --json`` in two processes at once, over the Chroma server and the shared data
+    folder (where the lexical index lives)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    procs = [subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", question,
+                               "--collection", name, "--json"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    out = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr
+        out.append(json.loads(stdout))
+    return out
+
+
+def test_two_app_processes_over_one_server_give_the_same_answers(
+        chroma_server: str, embedder: Embedder, tmp_path: Path) -> None:
+    """The indexer and two app processes share the server and RAG_DATA_DIR: both answer from
+    the persisted lexical index, alike, before and after a re-index."""
+    docs, data, name = tmp_path / "docs", tmp_path / "shared-data", "two-apps"
+    docs.mkdir()
+    (docs / "ferry.txt").write_text("The Lindell ferry crosses the strait in 40 minutes. "
+                                    "It carries 300 passengers.", encoding="utf-8")
+    settings = IndexSettings(data_dir=data, chroma_url=chroma_server)
+    Indexer(settings, embedder).build([docs], name, base=tmp_path)
+    question = "How long does the Lindell ferry take to cross the strait?"
+    first = ask_in_two_processes(chroma_server, data, name, question)
+    assert first[0] == first[1] and "40 minutes" in first[0]["citations"][0]["text"]
+
+    (docs / "ferry.txt").write_text("The Lindell ferry crosses the strait in 25 minutes since "
+                                    "2024. It carries 300 passengers.", encoding="utf-8")
+    Indexer(settings, embedder).build([docs], name, base=tmp_path)
+    second = ask_in_two_processes(chroma_server, data, name, question)
+    assert second[0] == second[1] and "25 minutes" in second[0]["citations"][0]["text"]
 
 
 def test_remove_and_delete_through_either_store(settings_for: Settings, embedder: Embedder,

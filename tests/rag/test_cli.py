@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,24 @@ def test_eval_checks_its_out_folder_and_dataset_before_running(
                  "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "malformed" in err and "Traceback" not in err
+
+
+def test_index_repair_rebuilds_a_missing_lexical_index(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "canal.txt").write_text("The Brenmoor canal has 31 locks. Barges use it in summer.")
+    assert main(["index", str(docs), "--collection", "canal", "--quiet"]) == 0
+    lexical = Path(os.environ["RAG_DATA_DIR"]) / "lexical" / "canal"
+    shutil.rmtree(lexical)
+    capsys.readouterr()
+    assert main(["ask", "How many locks does the Brenmoor canal have?", "--collection",
+                 "canal"]) == 2
+    assert "rag index --repair --collection canal" in capsys.readouterr().err
+    assert main(["index", "--repair", "--collection", "canal", "--quiet"]) == 0
+    assert "canal: lexical index rebuilt" in capsys.readouterr().out
+    assert main(["ask", "How many locks does the Brenmoor canal have?", "--collection",
+                 "canal"]) == 0
+    assert "31" in capsys.readouterr().out
+    assert main(["index", "--repair", "--collection", "canal", "--quiet"]) == 0
+    assert "already current" in capsys.readouterr().out

@@ -2,9 +2,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.embed import Embedder
+from index.terms import terms
 from rag.pipeline import Engine
 from rag.settings import Settings
-from rag.text import terms
 
 QUESTION = "Which forum did the Armenian mission address in October 2022?"
 
@@ -48,3 +48,21 @@ def test_sentences_removed_meanwhile_are_left_out(tmp_path: Path, embedder: Embe
     records = retriever.sentences(view, hits[:1], vector, None)
     assert records == []
     assert retriever.sentences(view, hits, vector, None)
+
+
+def test_term_weights_are_the_smoothed_idf_of_the_chunk_texts(seed_engine: Engine) -> None:
+    """The view reads term statistics from the lexical index; they equal the ones counted from
+    the chunk texts with the same term function (what the first-stage scores expect)."""
+    import math
+    from collections import Counter
+
+    view = seed_engine.retriever("seed").view()
+    got = seed_engine.store("seed").col("").get(include=["documents"])
+    df = Counter(t for text in got["documents"] for t in set(terms(text)))
+    n = len(got["ids"])
+    assert view.n == n and df
+    for term, count in df.items():
+        assert view.known(term)
+        assert math.isclose(view.weight(term), math.log((1 + n) / (1 + count)) + 1)
+    assert not view.known("zzzunknownterm")
+    assert math.isclose(view.weight("zzzunknownterm"), math.log((1 + n) / 2) + 1)

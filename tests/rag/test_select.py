@@ -1,8 +1,8 @@
 """Lexical coverage (the share of a question's weighted words a sentence holds), and how the
 reader's probabilities rank and choose sentences."""
 
+from index.terms import terms
 from rag.select import FEATURES, choose, coverage, read_candidates
-from rag.text import terms
 from rag.types import Candidate
 
 

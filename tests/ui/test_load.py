@@ -45,7 +45,7 @@ def test_concurrent_clients_get_the_single_user_answers(app_url: str) -> None:
 
 def test_answers_computed_concurrently_in_one_engine(ui_engine: Engine) -> None:
     """The same through an app that answers 4 at a time, like ``rag ui``: the engine's
-    model, store and BM25 view are used by several threads at once."""
+    model, store and lexical view are used by several threads at once."""
     with load.serve(ui_engine, concurrency=4) as url:
         result = load.run_load(url, clients=4, per_client=5, seed=1, timeout_s=300)
     _check(result)
