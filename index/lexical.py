@@ -117,16 +117,17 @@ class LexicalReader:
         merged)."""
         return int(self._searcher.doc_freq("terms", term))
 
-    def search(self, query_terms: Sequence[str], k: int) -> list[str]:
-        """The ids of the ``k`` chunks with the best BM25 score for ``query_terms`` (a term
-        given twice counts twice), best first; chunks that hold none of them are left out."""
+    def search(self, query_terms: Sequence[str],
+               k: int) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The ``k`` chunks with the best BM25 score for ``query_terms`` (a term given twice
+        counts twice), best first, each with its text and metadata; chunks that hold none of
+        them are left out."""
         if not query_terms or k <= 0 or not self.n:
-            return []
+            return {}
         query = tantivy.Query.boolean_query([
             (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "terms", t))
             for t in query_terms])
-        hits = self._searcher.search(query, k, count=False).hits
-        return [str(self._searcher.doc(address)["id"][0]) for _, address in hits]
+        return self._read(self._searcher.search(query, k, count=False).hits)
 
     def records(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The text and metadata of the chunks ``ids`` that this generation holds (a chunk it
@@ -134,8 +135,12 @@ class LexicalReader:
         if not ids:
             return {}
         query = tantivy.Query.term_set_query(self._schema, "id", list(ids))
+        return self._read(self._searcher.search(query, len(ids), count=False).hits)
+
+    def _read(self, hits: Sequence[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Id, text and metadata of each hit, in the hits' order."""
         out = {}
-        for _, address in self._searcher.search(query, len(ids), count=False).hits:
+        for _, address in hits:
             doc = self._searcher.doc(address)
             text, meta = json.loads(bytes(doc["record"][0]))
             out[str(doc["id"][0])] = str(text), dict(meta)

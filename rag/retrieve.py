@@ -134,9 +134,10 @@ class Retriever:
             return []
         dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
                                n_results=min(k * 2, view.n), include=[])
-        lexical = view.lexical_ids(query_terms, k)
+        records = view.lexical_hits(query_terms, k)
+        lexical = list(records)
         dense_ids = [str(c) for c in dense.result()["ids"][0]]
-        records = view.records([*dict.fromkeys([*lexical, *dense_ids])])
+        records |= view.records([c for c in dict.fromkeys(dense_ids) if c not in records])
         ranks: dict[str, float] = {}
         for rank, cid in enumerate(lexical):
             ranks[cid] = 1.0 / (_RRF_K + rank)

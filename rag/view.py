@@ -65,11 +65,13 @@ class CorpusView:
         """Text and metadata of the chunks ``ids`` this state holds."""
         return self.lexical.records(ids) if self.lexical is not None else {}
 
-    def lexical_ids(self, query_terms: list[str], k: int) -> list[str]:
-        """The ids of the best ``k`` chunks by BM25 over the terms the collection knows."""
+    def lexical_hits(self, query_terms: list[str],
+                     k: int) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The best ``k`` chunks by BM25 over the terms the collection knows, best first, with
+        their text and metadata."""
         known = [t for t in query_terms if self.known(t)]
         if not known or self.lexical is None:
-            return []
+            return {}
         return self.lexical.search(known, k)
 
     def docs_of(self, sources: Iterable[str]) -> dict[str, DocRecord]:
