@@ -180,6 +180,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         answer = engine.ask(args.question, None, args.collection)
         if args.json:
+            from rag.types import answer_json
+
             print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
         else:
             _print(format_answer(answer))
@@ -196,18 +198,6 @@ def _run(args: argparse.Namespace) -> int:
                uploads=False if args.no_uploads else None)
         return 0
     raise AssertionError(args.command)
-
-
-def answer_json(answer: object) -> dict[str, object]:
-    from rag.types import Answer, answer_status
-
-    assert isinstance(answer, Answer)
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [c.as_json() for c in answer.citations],
-    } | answer_status(answer)
 
 
 def format_answer(answer: object) -> str:

@@ -92,10 +92,13 @@ class Answer:
     configured); the answer is then the extractive one."""
 
 
-def answer_status(answer: Answer) -> dict[str, Any]:
-    """How an answer came about, as JSON (``rag ask --json`` and the ``/ask`` endpoint):
-    ``answerer``, ``notice``, ``fallback`` (why, or null) and each claim's verdict."""
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer as JSON, the one shape ``rag ask --json`` and the ``/ask`` endpoint give:
+    question, text, refusal, citations, and how it came about (``answerer``, ``notice``,
+    ``fallback``: why, or null; each claim's verdict)."""
     return {
+        "question": answer.question, "answer": answer.text, "refused": answer.refused,
+        "citations": [c.as_json() for c in answer.citations],
         "answerer": answer.answerer, "notice": answer.notice, "fallback": answer.fallback,
         "claims": [{"text": c.text, "verdict": c.verdict, "reason": c.reason,
                     "markers": list(c.markers), "support": c.support} for c in answer.claims],

@@ -17,7 +17,7 @@ from index.docrecord import page_bounds
 from index.errors import RagError
 from rag.export import conversation_markdown
 from rag.pipeline import Engine
-from rag.types import Answer
+from rag.types import Answer, answer_json
 from ui import panels, render
 from ui.access import Access
 from ui.library import Library, _session, unexpected
@@ -110,7 +110,7 @@ class ChatApp(Library):
         turn = {
             "question": text, "answer": answer.text, "answered": not answer.refused,
             "collection": answer.collection, "record": answer,
-            "citations": render.answer_dict(answer)["citations"],
+            "citations": [c.as_json() for c in answer.citations],
             "html": asked + render.render_answer(answer, self._doc_texts(answer), index),
         }
         yield conversation([*turns, turn]), [*turns, turn], ""
@@ -124,7 +124,7 @@ class ChatApp(Library):
             answer = self.engine.ask(question, history or [], self._name(collection))
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
-        return render.answer_dict(answer)
+        return answer_json(answer)
 
     def show_citation(self, turns: list[Turn], evt: gr.EventData) -> str:
         data = getattr(evt, "_data", None) or {}

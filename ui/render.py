@@ -9,10 +9,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from rag.export import plain_text
-from rag.types import Answer, Citation, answer_status
+from rag.types import Answer, Citation
 
 MAX_ANSWER_CHARS = 20_000
 MAX_QUESTION_CHARS = 2_000
@@ -35,16 +34,6 @@ def cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"… [{len(text) - limit:,} more characters]"
-
-
-def answer_dict(answer: Answer) -> dict[str, Any]:
-    """The JSON-able answer of the ``ask`` endpoint."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "citations": [c.as_json() for c in answer.citations],
-    } | answer_status(answer)
 
 
 def render_answer_text(text: str, turn: int | None = None) -> str:

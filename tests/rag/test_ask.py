@@ -5,9 +5,10 @@ import pytest
 
 from index.errors import CollectionNotFound, InvalidCollectionName, InvalidQuestion
 from rag import Answer, Citation, Settings, ask
-from rag.cli import answer_json, main
+from rag.cli import main
 from rag.compose import refusal_text
 from rag.pipeline import Engine
+from rag.types import answer_json
 
 SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
 

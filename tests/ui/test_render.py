@@ -6,7 +6,7 @@ import html
 import re
 from dataclasses import replace
 
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, answer_json
 from ui import panels, render
 
 EVIL = '<script>alert(1)</script><img src=x onerror="window.__xss=1"> [x](javascript:alert(1))'
@@ -129,9 +129,9 @@ def test_documents_list_and_status_escape_names() -> None:
     assert 'class="ok">&lt;b&gt;a&lt;/b&gt; indexed' in status and "<i>" not in status
 
 
-def test_answer_dict_is_the_api_shape() -> None:
+def test_answer_json_is_the_api_shape() -> None:
     c = _cite(DOC, "Beta sentence.")
-    got = render.answer_dict(_answer((c,), "Beta [1]"))
+    got = answer_json(_answer((c,), "Beta [1]"))
     assert got == {"question": "q?", "answer": "Beta [1]", "refused": False,
                    "citations": [{"n": 1, "source": "docs/a.txt", "page": None, "start": c.start,
                                   "end": c.end, "text": "Beta sentence.", "score": 0.9}],
