@@ -184,44 +184,65 @@ def sets(data_dir: Path) -> dict[str, list[ClaimCase]]:
 
 def verify_check(min_support: float) -> Check:
     """The claim check of :mod:`rag.verify`, one claim citing one sentence."""
-    from index.embed import Embedder
-    from rag.settings import Settings
+    from rag.reader import MODEL_DIR, get_reader
     from rag.types import Candidate
     from rag.verify import Draft, check_claim
 
-    embedder = Embedder.from_settings(Settings())
+    reader = get_reader(MODEL_DIR)
 
     def check(cases: Sequence[ClaimCase]) -> list[str]:
-        claims = embedder.embed([c.claim for c in cases])
-        sentences = embedder.embed([c.sentence for c in cases])
         out = []
-        for i, c in enumerate(cases):
+        for c in cases:
             evidence = [Candidate("e", c.source, 0, 0, len(c.sentence), c.sentence, 0.0, 0.0,
                                   0.0, True)]
-            out.append(check_claim(Draft(c.claim, (1,)), claims[i], evidence, sentences[i:i + 1],
-                                   min_support)[2])
+            out.append(check_claim(Draft(c.claim, (1,)), evidence, reader, min_support)[2])
         return out
 
     return check
 
 
+def fit_threshold(cases: Sequence[ClaimCase], keep: float = 0.95) -> float:
+    """The reader threshold that keeps ``keep`` of the supported claims that pass every other
+    check (the threshold is for what numbers, names and negations cannot tell)."""
+    reasons = verify_check(0.0)(cases)
+    support = verify_support(cases)
+    kept = sorted(p for c, r, p in zip(cases, reasons, support, strict=True)
+                  if c.kind == "supported" and not r)
+    return round(kept[int((1 - keep) * len(kept))], 2) if kept else 0.0
+
+
+def verify_support(cases: Sequence[ClaimCase]) -> list[float]:
+    """The reader's probability that each claim's sentence answers it."""
+    from rag.reader import MODEL_DIR, Passage, get_reader, title_of
+
+    reader = get_reader(MODEL_DIR)
+    return [float(reader.probabilities(c.claim, [Passage(c.sentence, title_of(c.source))])[0])
+            for c in cases]
+
+
 def checks() -> dict[str, Check]:
-    """The checks compared, by label."""
+    """The checks compared, by label: the whole check, and without the reader."""
     from rag.settings import Settings
 
-    return {"words, numbers, names": verify_check(Settings().claim_support_min)}
+    return {"numbers, names, negation, reader": verify_check(Settings().claim_support_min),
+            "numbers, names, negation (no reader)": verify_check(0.0)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.claims", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--fit", action="store_true",
+                        help="print the reader threshold fitted on the validation claims")
     args = parser.parse_args(argv)
     try:
         claim_sets = sets(args.data_dir)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.fit:
+        print(f"RAG_CLAIM_SUPPORT_MIN={fit_threshold(claim_sets['validation'])}")
+        return 0
     rows: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
     for name, cases in claim_sets.items():
         rows[name] = {label: pass_rates(cases, check(cases)) for label, check in checks().items()}

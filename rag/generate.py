@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 from pydantic import SecretStr
 
-from index.embed import Embedder
 from index.errors import ConfigError, RagError
 from rag.compose import refusal_text
+from rag.reader import MODEL_DIR, get_reader
 from rag.settings import Settings
 from rag.text import Question
 from rag.types import Answer, Candidate
@@ -163,10 +163,9 @@ def _text(content: Any) -> str:
 class GenerativeAnswerer:
     """Answers with a chat model over the extractive pass's candidates, then verifies."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.provider, self.model_name = parse_answerer(settings.answerer)
         self.settings = settings
-        self.embedder = embedder
         self.prompts = Prompts.load()
         self._model: Any = None
         self._lock = threading.Lock()
@@ -231,7 +230,8 @@ class GenerativeAnswerer:
                 return replace(extractive, text=refusal_text(extractive.collection), citations=(),
                                refused=True, notice=None)
             raise ModelFailed("the model's answer cites no evidence sentence (no [n] markers)")
-        result = verify(text, question, extractive, evidence, self.embedder,
+        reader = get_reader(self.settings.reader_path or MODEL_DIR)  # checks claims, always
+        result = verify(text, question, extractive, evidence, reader,
                         self.settings.claim_support_min, self.settings.drop_unsupported,
                         (self.prompts.example,))
         if not result.citations:  # nothing it wrote checked out: not a "documents don't say"

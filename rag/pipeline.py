@@ -88,7 +88,7 @@ class Engine:
         if self.settings.answerer.strip().lower() != "extractive":
             from rag.generate import GenerativeAnswerer
 
-            self.generator = GenerativeAnswerer(self.settings, self.embedder)
+            self.generator = GenerativeAnswerer(self.settings)
 
     @property
     def reader(self) -> Reader | None:

@@ -2,11 +2,12 @@
 
 The answer is split into claims (sentences) with their ``[n]`` markers. Markers that point to
 no evidence sentence are dropped. A claim is supported when it cites at least one evidence
-sentence, every number and capitalized name in it appears in the cited text, and its support,
-the mean of embedding similarity and content-word overlap with the cited sentences, reaches
-the threshold. Supported claims keep their citations, renumbered in order of first use and
-built exactly as the extractive path builds them; unsupported claims lose their markers and are
-shown marked (or dropped). With no supported claim the answer is a refusal.
+sentence, every number and capitalized name in it appears in the cited text, it negates nothing
+the cited text does not, and its support, the probability the trained reader gives that a
+cited sentence answers the claim (read as a question), reaches the threshold. Supported claims
+keep their citations, renumbered in order of first use and built exactly as the extractive path
+builds them; unsupported claims lose their markers and are shown marked (or dropped). With no
+supported claim the answer is a refusal.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from index.embed import Embedder
-from index.terms import STOPWORDS, terms, words
+from index.terms import STOPWORDS, words
 from rag.answer_type import highlight_span
 from rag.compose import refusal_text
+from rag.reader import Passage, Reader, title_of
 from rag.text import Question, numbers
 from rag.types import Answer, Candidate, Citation, Claim
 
@@ -32,6 +31,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _SMALL_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve "
                   "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER_VALUE = {w: str(i) for i, w in enumerate(_SMALL_NUMBERS)}
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|nobody|nothing|cannot|without)\b"
+                       r"|n['’]t\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -107,20 +108,16 @@ def _numbers(text: str) -> set[str]:
     return {_NUMBER_VALUE.get(n, n) for n in numbers(text) if n != "one"}
 
 
-def _terms(text: str) -> set[str]:
-    """Content-word stems, hyphenated words also by part ("44-day" gives 44 and day)."""
-    return set(terms(text)) | set(terms(text.replace("-", " ")))
-
-
 def _word_key(word: str) -> str:
     w = word.lower().replace("’", "'")
     return w[:-2] if w.endswith("'s") else w
 
 
 def _names(text: str) -> set[str]:
-    """Capitalized words after the first word of a sentence (names, places, organizations)."""
+    """Capitalized words that are not function words (names, places, organizations; the first
+    word of the sentence too, which a common word rarely is once function words are left out)."""
     out = set()
-    for w in words(text)[1:]:
+    for w in words(text):
         key = _word_key(w)
         if w[:1].isupper() and key not in STOPWORDS and key != "i":
             out.add(key)
@@ -134,8 +131,8 @@ def _name_found(name: str, cited_words: set[str]) -> bool:
                for w in cited_words)
 
 
-def check_claim(draft: Draft, claim_vector: np.ndarray, evidence: Sequence[Candidate],
-                vectors: np.ndarray, min_support: float) -> tuple[tuple[int, ...], float, str]:
+def check_claim(draft: Draft, evidence: Sequence[Candidate], reader: Reader,
+                min_support: float) -> tuple[tuple[int, ...], float, str]:
     """(valid markers, support, reason); the reason is empty when the claim is supported."""
     valid = tuple(n for n in draft.markers if 1 <= n <= len(evidence))
     if not draft.markers:
@@ -143,12 +140,11 @@ def check_claim(draft: Draft, claim_vector: np.ndarray, evidence: Sequence[Candi
     if not valid:
         shown = ", ".join(f"[{n}]" for n in draft.markers)
         return valid, 0.0, f"cites {shown}, which is not an evidence sentence"
-    cited = [evidence[n - 1].text for n in valid]
-    joined = " ".join(cited)
-    similarity = max(float(vectors[n - 1] @ claim_vector) for n in valid)
-    claim_terms = _terms(draft.content)
-    overlap = len(claim_terms & _terms(joined)) / len(claim_terms) if claim_terms else 0.0
-    support = round(0.5 * max(similarity, 0.0) + 0.5 * overlap, 4)
+    cited = [evidence[n - 1] for n in valid]
+    joined = " ".join(c.text for c in cited)
+    probabilities = reader.probabilities(
+        draft.content, [Passage(c.text, title_of(c.source)) for c in cited])
+    support = round(float(probabilities.max()), 4)
     missing = sorted(_numbers(draft.content) - _numbers(joined))
     if missing:
         return valid, support, f"{', '.join(missing)} is not in the cited sentence"
@@ -156,6 +152,9 @@ def check_claim(draft: Draft, claim_vector: np.ndarray, evidence: Sequence[Candi
     names = sorted(n for n in _names(draft.content) if not _name_found(n, cited_words))
     if names:
         return valid, support, f"{', '.join(names)} is not in the cited sentence"
+    negation = _NEGATION.search(draft.content)
+    if negation and not _NEGATION.search(joined):
+        return valid, support, f"the cited sentence does not say \"{negation.group(0)}\""
     if support < min_support:
         return valid, support, (f"the cited sentence does not support it (support {support:.2f}"
                                 f" < {min_support:.2f})")
@@ -174,19 +173,16 @@ def strip_labels(text: str, evidence: Sequence[Candidate]) -> str:
 
 
 def verify(text: str, question: Question, extractive: Answer, evidence: Sequence[Candidate],
-           embedder: Embedder, min_support: float, drop_unsupported: bool,
+           reader: Reader, min_support: float, drop_unsupported: bool,
            examples: Sequence[str] = ()) -> Answer:
     """The Answer for the model's ``text``; ``evidence[n - 1]`` is evidence sentence ``n``. A
     claim repeating one of the prompt's ``examples`` is unsupported."""
     drafts = split_claims(strip_labels(text, evidence))
     parroted = {_plain(e) for e in examples}
-    vectors = embedder.embed([d.content for d in drafts] + [c.text for c in evidence])
-    claim_vectors, evidence_vectors = vectors[: len(drafts)], vectors[len(drafts):]
     numbering: dict[int, int] = {}  # evidence number → citation number
     claims: list[Claim] = []
-    for draft, vector in zip(drafts, claim_vectors, strict=True):
-        valid, support, reason = check_claim(draft, vector, evidence, evidence_vectors,
-                                             min_support)
+    for draft in drafts:
+        valid, support, reason = check_claim(draft, evidence, reader, min_support)
         if _plain(draft.content) in parroted:
             reason = "it repeats the prompt's example"
         if reason:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from index.embed import Embedder
 from rag.compose import refusal_text
+from rag.reader import Reader, get_reader
+from rag.settings import Settings
 from rag.text import Question
 from rag.types import Answer, Candidate
 from rag.verify import Draft, has_markers, is_refusal, split_claims, strip_markers, verify
@@ -18,6 +19,11 @@ SOURCE = "docs/bridge.txt"
 QUESTION = "When did the Golden Gate Bridge open?"
 
 
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return get_reader()
+
+
 def candidates() -> tuple[Candidate, ...]:
     out = []
     sentences = [s if s.endswith(".") else s + "." for s in DOC.split(". ")]
@@ -28,10 +34,11 @@ def candidates() -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-def run(text: str, embedder: Embedder, drop: bool = False) -> Answer:
+def run(text: str, reader: Reader, drop: bool = False) -> Answer:
     evidence = candidates()
     extractive = Answer(QUESTION, "extractive text [1]", (), False, "docs", 0.9, evidence)
-    return verify(text, Question.parse(QUESTION), extractive, evidence, embedder, 0.45, drop)
+    return verify(text, Question.parse(QUESTION), extractive, evidence, reader,
+                  Settings().claim_support_min, drop)
 
 
 @pytest.mark.parametrize(("text", "drafts"), [
@@ -57,9 +64,9 @@ def test_marker_and_refusal_detection() -> None:
     assert not is_refusal("It opened in 1937.", ["not in the documents"])
 
 
-def test_supported_claims_cite_exact_offsets_renumbered(embedder: Embedder) -> None:
+def test_supported_claims_cite_exact_offsets_renumbered(reader: Reader) -> None:
     a = run("Joseph Strauss was the bridge's chief engineer [2]. The Golden Gate Bridge opened "
-            "in May 1937 [1].", embedder)
+            "in May 1937 [1].", reader)
     assert not a.refused and [c.verdict for c in a.claims] == ["supported", "supported"]
     assert [(c.n, c.text) for c in a.citations] == [
         (1, "Joseph Strauss was the chief engineer of the bridge."),
@@ -70,40 +77,58 @@ def test_supported_claims_cite_exact_offsets_renumbered(embedder: Embedder) -> N
                       "Bridge opened in May 1937. [2]")
 
 
-def test_numbers_and_names_must_be_in_the_cited_sentence(embedder: Embedder) -> None:
+def test_numbers_and_names_must_be_in_the_cited_sentence(reader: Reader) -> None:
     a = run("Two men died in 1937 when a scaffold fell [4]. 2 men died when a scaffold fell "
             "through the net [4]. Three men died when a scaffold fell through the net [4]. "
             "The main span is 1280 metres long [3]. Charles Ellis was the chief engineer of the "
-            "bridge [2]. One of the engineers was Joseph Strauss [2].", embedder)
+            "bridge [2]. One of the engineers was Joseph Strauss [2].", reader)
     verdicts = [(c.verdict, c.reason) for c in a.claims]
     assert verdicts == [
         ("supported", ""), ("supported", ""),
         ("unsupported", "3 is not in the cited sentence"),
         ("supported", ""),
-        ("unsupported", "ellis is not in the cited sentence"),
+        ("unsupported", "charles, ellis is not in the cited sentence"),
         ("supported", ""),
     ]
 
 
-def test_wrong_or_missing_citations_are_unsupported(embedder: Embedder) -> None:
+def test_wrong_or_missing_citations_are_unsupported(reader: Reader) -> None:
     a = run("The bridge opened in May 1937 [9]. It is painted International Orange. "
             "Joseph Strauss was the chief engineer [1]. It is painted a bright red colour [1].",
-            embedder)
+            reader)
     assert [c.reason for c in a.claims[:3]] == [
         "cites [9], which is not an evidence sentence", "no citation",
-        "strauss is not in the cited sentence"]
+        "joseph, strauss is not in the cited sentence"]
     assert a.claims[3].reason.startswith("the cited sentence does not support it (support 0.")
     assert all(c.verdict == "unsupported" and c.markers == () for c in a.claims)
     assert a.refused and a.citations == () and a.text == refusal_text("docs")
     assert a.notice is not None and "withheld" in a.notice
 
 
-def test_drop_unsupported_leaves_them_out_with_a_notice(embedder: Embedder) -> None:
+def test_drop_unsupported_leaves_them_out_with_a_notice(reader: Reader) -> None:
     text = "The bridge opened in May 1937 [1]. It cost 35 million dollars [1]."
-    kept = run(text, embedder)
+    kept = run(text, reader)
     assert kept.text == "The bridge opened in May 1937. [1] It cost 35 million dollars."
     assert [c.supported for c in kept.claims] == [True, False] and kept.notice is None
-    dropped = run(text, embedder, drop=True)
+    dropped = run(text, reader, drop=True)
     assert dropped.text == "The bridge opened in May 1937. [1]" and len(dropped.claims) == 1
     assert dropped.notice == ("1 sentence of the model's answer left out: not supported by the "
                               "documents.")
+
+
+def test_a_negation_or_a_swapped_name_the_sentence_does_not_hold(reader: Reader) -> None:
+    a = run("Joseph Strauss was not the chief engineer of the bridge [2]. The bridge never "
+            "opened in May 1937 [1]. Ellis was the chief engineer of the bridge [2]. The "
+            "Golden Gate Bridge opened in May 1937 [1].", reader)
+    assert [(c.verdict, c.reason) for c in a.claims] == [
+        ("unsupported", 'the cited sentence does not say "not"'),
+        ("unsupported", 'the cited sentence does not say "never"'),
+        ("unsupported", "ellis is not in the cited sentence"),
+        ("supported", "")]
+
+
+def test_support_is_the_readers_probability(reader: Reader) -> None:
+    a = run("The bridge opened in May 1937 [1]. The bridge opened in May 1937 [4].", reader)
+    answered, unrelated = a.claims
+    assert answered.supported and answered.support > 0.5
+    assert not unrelated.supported and unrelated.support < Settings().claim_support_min
