@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -189,7 +190,7 @@ class GenerativeAnswerer:
                                       self.settings.llm_history_turns,
                                       self.settings.llm_system_role)
             text = ""
-            for piece in self._call(messages, stream):
+            for piece in self._call(messages):
                 text += piece
                 if len(text) > MAX_OUTPUT_CHARS:
                     raise ModelFailed(f"the model wrote over {MAX_OUTPUT_CHARS:,} characters")
@@ -207,18 +208,26 @@ class GenerativeAnswerer:
             return
         yield replace(result, answerer=self.settings.answerer)
 
-    def _call(self, messages: list[Any], stream: bool) -> Iterator[str]:
+    def _call(self, messages: list[Any]) -> Iterator[str]:
+        """The model's text piece by piece. Always streamed, and closed at the deadline
+        (``RAG_LLM_TIMEOUT_S`` for the whole answer): closing a stream stops the server's
+        generation (llama.cpp, Ollama), where a timed-out plain request leaves it generating
+        and the next question waits behind it."""
+        deadline = time.monotonic() + self.settings.llm_timeout_s
+        pieces: Any = None
         try:
-            model = self.model
-            if stream:
-                for chunk in model.stream(messages):
-                    yield _text(chunk.content)
-            else:
-                yield _text(model.invoke(messages).content)
+            pieces = self.model.stream(messages)
+            for chunk in pieces:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the model's answer ran past the deadline")
+                yield _text(chunk.content)
         except ModelFailed:
             raise
         except Exception as exc:  # each provider raises its own errors: all mean "failed"
             raise ModelFailed(describe_failure(exc, self.settings)) from exc
+        finally:
+            if pieces is not None:
+                pieces.close()
 
     def _verify(self, text: str, question: Question, extractive: Answer,
                 evidence: Sequence[Candidate]) -> Answer:

@@ -82,10 +82,12 @@ def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
 @dataclass(frozen=True)
 class Reply:
     """One canned reply: ``content`` (or a function of the request giving it), sent after
-    ``delay`` seconds; ``raw`` replaces the whole body (garbage on the wire)."""
+    ``delay`` seconds (a streamed one waits ``pause`` between pieces); ``raw`` replaces the
+    whole body (garbage on the wire)."""
 
     content: str | Callable[[dict[str, Any]], str] = ""
     delay: float = 0.0
+    pause: float = 0.0
     status: int = 200
     raw: bytes | None = None
 
@@ -145,6 +147,10 @@ class ScriptedOpenAIServer:
             handler.end_headers()
             pieces = [content[i:i + 7] for i in range(0, len(content), 7)]
             for i, piece in enumerate([*pieces, None]):
+                if i and not self._wait(handler.connection, reply.pause):
+                    with self._lock:
+                        self.closed += 1
+                    return
                 delta = {"role": "assistant", "content": piece} if i == 0 else (
                     {"content": piece} if piece is not None else {})
                 chunk = {**base, "object": "chat.completion.chunk", "choices": [

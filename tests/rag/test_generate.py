@@ -84,7 +84,8 @@ def test_correct_citations_are_verified_and_renumbered(
     extractive = seed_engine.ask(QUESTION)  # the same Citation, exact offsets and highlight
     assert a.citations[1] == replace(extractive.citations[0], n=2)
     request = openai_server.requests[0]
-    assert request["model"] == "fake-model" and not request.get("stream")
+    # always streamed, so that a timeout can close it and stop the server's generation
+    assert request["model"] == "fake-model" and request["stream"] is True
     system, user = request["messages"][0], request["messages"][-1]
     assert system["role"] == "system" and "NOT IN THE DOCUMENTS" in system["content"]
     assert f"[1] ({SEED_SOURCE}) " in user["content"]
@@ -177,6 +178,18 @@ def test_a_timeout_closes_the_request_and_is_not_retried(
     while openai_server.closed < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(openai_server.requests) == 1 and openai_server.closed == 1
+
+
+def test_the_timeout_bounds_the_whole_answer_not_each_read(
+        make_engine: MakeEngine, openai_server: Any) -> None:
+    # a model that trickles a piece every 0.3 s never trips a per-read timeout of 1 s
+    openai_server.queue(openai_server.Reply(f"{VICTIMS_CLAIM} [1]. " * 4, pause=0.3))
+    a = make_engine(llm_timeout_s=1.0).ask(QUESTION)
+    assert "did not answer within 1 s" in (a.notice or "")
+    deadline = time.monotonic() + 2.0
+    while openai_server.closed < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert openai_server.closed == 1  # the stream was closed: the server stops generating
 
 
 def test_a_timeout_falls_back_to_the_extractive_answer(
