@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint chat eval train bench bench-index bench-load bench-reader bench-robust clean
+.PHONY: run test test-llm lint chat eval train bench bench-index bench-load bench-reader bench-robust clean
 
 $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -29,6 +29,15 @@ test: $(BIN)/rag
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# generative answers against a real llama.cpp server with SmolLM2-135M-Instruct (the first
+# install compiles llama-cpp-python, about 13 minutes; pip caches the wheel)
+$(VENV)/.llm-server: $(BIN)/rag
+	$(PIP) install -q -c constraints.txt -e '.[test,llm,llm-server]'
+	touch $@
+
+test-llm: $(VENV)/.llm-server
+	$(BIN)/pytest -m llm
 
 lint: $(BIN)/rag
 	$(BIN)/ruff check .
