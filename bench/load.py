@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-for _key, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                     ("ANONYMIZED_TELEMETRY", "False"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                     ("TOKENIZERS_PARALLELISM", "false")):
-    os.environ.setdefault(_key, _value)
+from index.offline import set_offline_environment
+
+set_offline_environment()
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QA = ROOT / "eval" / "seed_qa.json"

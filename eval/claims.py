@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import DEFAULT_DATA_DIR, SHARED_FILES, DatasetError, squad_dataset
+from eval.datasets import DEFAULT_DATA_DIR, SHARED_FILES, squad_dataset
+from eval.errors import DatasetError
 
 KINDS = ("supported", "negated", "number", "name")
 _AUX = frozenset("is was are were has have had can could will would may might must".split())

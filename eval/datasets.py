@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.errors import DatasetError
 from index.segment import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,10 +48,6 @@ NAMES = ("seed", "unseen", "xquad", "squad2", "hotpot")
 
 Span = tuple[str, int, int]
 """``(source, start, end)``: characters ``start:end`` of document ``source``."""
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be found or read; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import NAMES, DatasetError, load
+from eval.datasets import NAMES, load
+from eval.errors import DatasetError
 from index.embed import Embedder
 from index.errors import RagError
+from index.offline import set_offline_environment
 from rag.settings import Settings
 
 _PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,18}[A-Za-z0-9])?$")
@@ -61,9 +63,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     if not _PREFIX.match(args.collection):
         print("error: --collection must be 1-20 letters, digits or '-'", file=sys.stderr)
         return 2
-    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                       ("ANONYMIZED_TELEMETRY", "False"), ("TOKENIZERS_PARALLELISM", "false")):
-        os.environ.setdefault(key, value)
+    set_offline_environment()
     try:
         datasets = [d for name in (args.dataset or list(NAMES))
                     for d in load(name, args.data_dir, args.limit)]

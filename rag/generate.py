@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 from pydantic import SecretStr
 
-from index.errors import ConfigError, RagError
+from index.errors import ConfigError
 from rag.compose import refusal_text
+from rag.errors import ModelFailed
 from rag.reader import MODEL_DIR, get_reader
 from rag.settings import Settings
 from rag.text import Question
@@ -34,10 +35,6 @@ from rag.verify import has_markers, is_refusal, strip_markers, verify
 PROVIDERS = {"openai": "langchain-openai", "ollama": "langchain-ollama"}
 MAX_OUTPUT_CHARS = 20_000
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
-
-
-class ModelFailed(RagError):
-    """The chat model could not give a usable answer (see the message for what to do)."""
 
 
 @dataclass(frozen=True)
@@ -213,10 +210,11 @@ class GenerativeAnswerer:
         (``RAG_LLM_TIMEOUT_S`` for the whole answer): closing a stream stops the server's
         generation (llama.cpp, Ollama), where a timed-out plain request leaves it generating
         and the next question waits behind it."""
-        deadline = time.monotonic() + self.settings.llm_timeout_s
         pieces: Any = None
         try:
-            pieces = self.model.stream(messages)
+            model = self.model  # imported and built on first use: not part of the wait
+            deadline = time.monotonic() + self.settings.llm_timeout_s
+            pieces = model.stream(messages)
             for chunk in pieces:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the model's answer ran past the deadline")

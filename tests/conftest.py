@@ -25,10 +25,9 @@ from typing import Any
 
 import pytest
 
-for _key, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                     ("ANONYMIZED_TELEMETRY", "False"), ("GRADIO_ANALYTICS_ENABLED", "False"),
-                     ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE")):
-    os.environ.setdefault(_key, _value)
+from index.offline import set_offline_environment
+
+set_offline_environment()
 
 from index.embed import Embedder  # noqa: E402
 from rag.pipeline import Engine  # noqa: E402

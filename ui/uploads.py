@@ -19,13 +19,10 @@ from index.errors import IndexingCancelled, RagError, SkippedFile
 from index.load import SUPPORTED, load_file
 from index.store import check_name
 from rag.pipeline import Engine
+from ui.errors import UploadRefused
 
 MAX_NAME_CHARS = 120
 SHOWN_TYPES = ".txt, .md, .html, .pdf or .docx"
-
-
-class UploadRefused(RagError):
-    """An uploaded file that is not indexed; the message says why and what to do."""
 
 
 def safe_name(name: str) -> str:

@@ -35,6 +35,7 @@ import pytest
 from index.build import Indexer
 from index.embed import Embedder, Vectors
 from index.lexical import LexicalReader
+from index.offline import OFFLINE_ENV
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, open_client
@@ -80,8 +81,7 @@ def cli(data: Path, folder: Path, log: Path, before: str = "") -> subprocess.Pop
     chosen point)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("RAG_CHROMA_URL", "RAG_COLLECTION", "RAG_SEEDS_DIR")}
-    env |= {"RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}
+    env |= {"RAG_DATA_DIR": str(data), **OFFLINE_ENV}
     # OpenMP threads that spin while they wait slow the encoder several times over when the
     # cores are shared (other tests); passive waiting keeps this test's run time stable
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")

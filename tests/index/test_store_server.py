@@ -16,6 +16,7 @@ import pytest
 
 from index.build import Indexer
 from index.embed import Embedder
+from index.offline import OFFLINE_ENV
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store
 from rag.pipeline import Engine
@@ -85,8 +86,7 @@ def ask_in_two_processes(url: str, data: Path, name: str, question: str) -> list
     """``rag ask --json`` in two processes at once, over the Chroma server and the shared data
     folder (where the lexical index lives)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    env |= {"RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(data), **OFFLINE_ENV}
     procs = [subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", question,
                                "--collection", name, "--json"], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -20,7 +20,7 @@ import pytest
 
 from index.embed import Embedder
 from index.errors import ConfigError
-from rag.generate import ModelFailed
+from rag.errors import ModelFailed
 from rag.pipeline import Engine
 from rag.settings import Settings
 from rag.types import Answer

@@ -11,7 +11,8 @@ from index.embed import Embedder
 from index.errors import InvalidCollectionName
 from rag.pipeline import Engine
 from rag.settings import Settings
-from ui.uploads import UploadRefused, check_upload, ingest, safe_name, save_upload, upload_dir
+from ui.errors import UploadRefused
+from ui.uploads import check_upload, ingest, safe_name, save_upload, upload_dir
 
 TRICKY = ["../../x.txt", "/etc/passwd.txt", "..\\..\\win.txt", "a\x00b.txt", "..", "...",
           "./.hidden.txt", "~/x.md", "uploads/../../../../tmp/evil.html", "\x00", "",
