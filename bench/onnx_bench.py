@@ -42,7 +42,7 @@ import numpy as np
 
 from eval.datasets import Dataset, load
 from index.embed import Embedder, Encoder, Vectors, default_model_path
-from index.onnx_model import OnnxEncoder, cached_path, quantize_int8
+from index.onnx_model import OnnxEncoder, cached_path
 from index.segment import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +62,30 @@ print(type(e.model).__name__, time.perf_counter() - t)
 class Variant:
     name: str
     encoder: Encoder
+
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of an export (weights int8, activations quantized per call).
+
+    Not used by the embedder: it changes rankings (this benchmark shows how much).
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        quantize_dynamic(str(source), name, weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        proto = onnx.load(name)
+        meta = {p.key: p.value for p in onnx.load(str(source)).metadata_props}
+        del proto.metadata_props[:]
+        onnx.helper.set_model_props(proto, meta)
+        onnx.save(proto, name)
+        Path(name).replace(target)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def main() -> int:

@@ -321,26 +321,3 @@ def _mean_pooled(bert: Any, token_types: bool) -> Any:
             return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
     return MeanPooled()
-
-
-def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of an export (weights int8, activations quantized per call).
-
-    Not used by the embedder: it changes rankings (see bench/onnx_bench.py); kept for the bench.
-    """
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        quantize_dynamic(str(source), name, weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-        proto = onnx.load(name)
-        meta = {p.key: p.value for p in onnx.load(str(source)).metadata_props}
-        del proto.metadata_props[:]
-        onnx.helper.set_model_props(proto, meta)
-        onnx.save(proto, name)
-        Path(name).replace(target)
-    finally:
-        Path(name).unlink(missing_ok=True)
