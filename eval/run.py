@@ -15,6 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ from rag.settings import Settings
 
 _PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,18}[A-Za-z0-9])?$")
 
+
+EVAL_EXTRA = {"langchain-chroma": "langchain_chroma",
+              "langchain-text-splitters": "langchain_text_splitters", "matplotlib": "matplotlib"}
+"""What only the eval uses (the ``eval`` extra): the stock baseline and the figures."""
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -64,6 +69,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         print("error: --collection must be 1-20 letters, digits or '-'", file=sys.stderr)
         return 2
     set_offline_environment()
+    missing = [name for name, module in EVAL_EXTRA.items() if find_spec(module) is None]
+    if missing:
+        print(f"error: the eval needs {', '.join(missing)}, not installed: pip install "
+              "'cited-rag[eval]' (make installs it)", file=sys.stderr)
+        return 2
     try:
         datasets = [d for name in (args.dataset or list(NAMES))
                     for d in load(name, args.data_dir, args.limit)]
