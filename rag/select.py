@@ -141,35 +141,36 @@ def score_sentences(
     own_w, extra_w = Weighted.of(own, weight), Weighted.of(extra, weight)
     unknown = (sum(w for t, w in own_w.terms if not known(t)) / own_w.total
                if own_w.total else 0.0)
-    rows = []
+    rows: list[dict[str, float]] = []
     for r in records:
         sent_terms = vocabulary(r.text)
         ctx_terms = (sent_terms, vocabulary(r.prev), vocabulary(r.chunk))
-        rows.append([
-            r.similarity,
-            _covered(own_w, (sent_terms,)),
-            _covered(own_w, ctx_terms),
-            _covered(extra_w, ctx_terms) if extra else 0.0,
-            float(answer_fits(question, r.text) and constraints_met(question, r.text)),
-            0.0,
-            0.0,
-            min(r.rank * 30.0, 2.0),
-            float(meta_question and r.index < HEAD_SENTENCES and is_date_line(r.text)),
-            min(len(r.text), 400) / 400,
-            unknown,
-            0.0,
-        ])
+        rows.append({
+            "dense": r.similarity,
+            "lexical": _covered(own_w, (sent_terms,)),
+            "context": _covered(own_w, ctx_terms),
+            "history": _covered(extra_w, ctx_terms) if extra else 0.0,
+            "fits": float(answer_fits(question, r.text) and constraints_met(question, r.text)),
+            "chunk_rank": min(r.rank * 30.0, 2.0),
+            "dateline": float(meta_question and r.index < HEAD_SENTENCES
+                              and is_date_line(r.text)),
+            "length": min(len(r.text), 400) / 400,
+            "unknown_terms": unknown,
+            "first_mention": 0.0,
+        })
     for i in _first_mentions(definition_subject(question), records):
-        rows[i][11] = 1.0
-    best_dense = max(row[0] for row in rows)
-    best_lex = max(row[1] for row in rows)
+        rows[i]["first_mention"] = 1.0
+    best_dense = max(row["dense"] for row in rows)
+    best_lex = max(row["lexical"] for row in rows)
     out = []
     for r, row in zip(records, rows, strict=True):
-        row[5] = row[0] - best_dense
-        row[6] = row[1] - best_lex
-        features = tuple(round(x, 6) for x in row)
-        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, features[0],
-                             features[1], scorer.score(features), bool(features[4]), features))
+        row["dense_gap"] = row["dense"] - best_dense
+        row["lexical_gap"] = row["lexical"] - best_lex
+        features = tuple(round(row[name], 6) for name in FEATURES)
+        named = dict(zip(FEATURES, features, strict=True))
+        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, named["dense"],
+                             named["lexical"], scorer.score(features), bool(named["fits"]),
+                             features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
 
