@@ -1,0 +1,1 @@
+"""Measure citation accuracy: datasets, the runner, metrics and the report (`rag eval`)."""

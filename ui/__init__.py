@@ -1,0 +1,1 @@
+"""The chat: a Gradio app over the answering engine, with document management and `/ask`."""
