@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-llm lint chat eval train bench bench-index bench-load bench-reader bench-robust clean
+.PHONY: run test test-llm lint chat eval train bench bench-index bench-load bench-reader bench-robust bench-memory clean
 
 $(BIN)/rag: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -64,6 +64,9 @@ bench-load: $(BIN)/rag
 
 bench-reader: $(BIN)/rag
 	$(BIN)/python bench/reader_bench.py
+
+bench-memory: $(BIN)/rag
+	$(BIN)/python bench/memory_growth.py
 
 bench-robust: $(BIN)/rag
 	$(BIN)/python bench/robust_bench.py
