@@ -225,7 +225,7 @@ class Engine:
         records = retriever.sentences(view, hits, query.vector, near, heads)
         first = score_sentences(query.question, query.history_terms, records,
                                 view.weight, self.scorer, view.known)
-        prev = {r.id: r.prev for r in records}
+        prev = {r.sentence.id: r.sentence.prev for r in records}
         return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first]
 
     def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:

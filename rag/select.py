@@ -22,7 +22,7 @@ from index.errors import ConfigError
 from index.terms import terms
 from rag.answer_type import answer_fits, is_date_line
 from rag.reader import SCORING_FILE, ReaderConfig
-from rag.retrieve import SentenceRecord
+from rag.retrieve import Retrieved
 from rag.text import (
     Question,
     asks_document_date,
@@ -125,7 +125,7 @@ def _covered(asked: Weighted, vocabs: tuple[Vocabulary, ...]) -> float:
 def score_sentences(
     question: Question,
     history_terms: Sequence[str],
-    records: Sequence[SentenceRecord],
+    records: Sequence[Retrieved],
     weight: Callable[[str], float],
     scorer: Scorer,
     known: Callable[[str], bool],
@@ -143,19 +143,20 @@ def score_sentences(
                if own_w.total else 0.0)
     rows = []
     for r in records:
-        sent_terms = vocabulary(r.text)
-        ctx_terms = (sent_terms, vocabulary(r.prev), vocabulary(r.chunk))
+        s = r.sentence
+        sent_terms = vocabulary(s.text)
+        ctx_terms = (sent_terms, vocabulary(s.prev), vocabulary(r.chunk))
         rows.append([
             r.similarity,
             _covered(own_w, (sent_terms,)),
             _covered(own_w, ctx_terms),
             _covered(extra_w, ctx_terms) if extra else 0.0,
-            float(answer_fits(question, r.text) and constraints_met(question, r.text)),
+            float(answer_fits(question, s.text) and constraints_met(question, s.text)),
             0.0,
             0.0,
             min(r.rank * 30.0, 2.0),
-            float(meta_question and r.index < HEAD_SENTENCES and is_date_line(r.text)),
-            min(len(r.text), 400) / 400,
+            float(meta_question and s.index < HEAD_SENTENCES and is_date_line(s.text)),
+            min(len(s.text), 400) / 400,
             unknown,
             0.0,
         ])
@@ -168,24 +169,26 @@ def score_sentences(
         row[5] = row[0] - best_dense
         row[6] = row[1] - best_lex
         features = tuple(round(x, 6) for x in row)
-        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, features[0],
+        s = r.sentence
+        out.append(Candidate(s.id, s.source, s.index, s.start, s.end, s.text, features[0],
                              features[1], scorer.score(features), bool(features[4]), features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
 
 
-def _first_mentions(subject: Sequence[str], records: Sequence[SentenceRecord]) -> list[int]:
+def _first_mentions(subject: Sequence[str], records: Sequence[Retrieved]) -> list[int]:
     """For "Who is X?" / "What is X?": in each document, the earliest candidate that names X.
     A text introduces a person or a thing where it first names it ("Spokesperson for the Foreign
     Ministry Ayxan Hajizada"); later mentions say what X did ("..., Hajizada said")."""
     if not subject:
         return []
     first: dict[str, int] = {}
-    for i, r in enumerate(records):
-        if all(t in vocabulary(r.text).terms for t in subject):
-            j = first.get(r.source)
-            if j is None or r.index < records[j].index:
-                first[r.source] = i
+    sentences = [r.sentence for r in records]
+    for i, s in enumerate(sentences):
+        if all(t in vocabulary(s.text).terms for t in subject):
+            j = first.get(s.source)
+            if j is None or s.index < sentences[j].index:
+                first[s.source] = i
     return sorted(first.values())
 
 
