@@ -37,7 +37,9 @@ import tantivy
 
 from index.docrecord import Snapshot, Version
 from index.errors import LexicalIndexMissing
+from index.records import chunk_record
 from index.terms import terms
+from index.types import ChunkRecord
 
 VERSION = "VERSION"
 FORMAT = "2"
@@ -117,11 +119,10 @@ class LexicalReader:
         merged)."""
         return int(self._searcher.doc_freq("terms", term))
 
-    def search(self, query_terms: Sequence[str],
-               k: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    def search(self, query_terms: Sequence[str], k: int) -> dict[str, ChunkRecord]:
         """The ``k`` chunks with the best BM25 score for ``query_terms`` (a term given twice
-        counts twice), best first, each with its text and metadata; chunks that hold none of
-        them are left out."""
+        counts twice), best first, each with its record; chunks that hold none of them are left
+        out."""
         if not query_terms or k <= 0 or not self.n:
             return {}
         query = tantivy.Query.boolean_query([
@@ -129,21 +130,22 @@ class LexicalReader:
             for t in query_terms])
         return self._read(self._searcher.search(query, k, count=False).hits)
 
-    def records(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """The text and metadata of the chunks ``ids`` that this generation holds (a chunk it
-        does not hold belongs to another version), read from the compressed document store."""
+    def records(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
+        """The records of the chunks ``ids`` that this generation holds (a chunk it does not
+        hold belongs to another version), read from the compressed document store."""
         if not ids:
             return {}
         query = tantivy.Query.term_set_query(self._schema, "id", list(ids))
         return self._read(self._searcher.search(query, len(ids), count=False).hits)
 
-    def _read(self, hits: Sequence[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Id, text and metadata of each hit, in the hits' order."""
+    def _read(self, hits: Sequence[Any]) -> dict[str, ChunkRecord]:
+        """The record of each hit, by id, in the hits' order."""
         out = {}
         for _, address in hits:
             doc = self._searcher.doc(address)
             text, meta = json.loads(bytes(doc["record"][0]))
-            out[str(doc["id"][0])] = str(text), dict(meta)
+            id_ = str(doc["id"][0])
+            out[id_] = chunk_record(id_, str(text), dict(meta))
         return out
 
     def holds(self, version: Version) -> bool:

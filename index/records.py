@@ -1,4 +1,5 @@
-"""The records of a document version: its sentences, its chunks and its document record.
+"""The records of a document version (its sentences, its chunks, its document record): how they
+are encoded into the store's metadata, and decoded back.
 
 Chunk and sentence ids are content-addressed (source, content hash, position, text), so a new
 version never overwrites the records of the old one, and an id that is already stored holds the
@@ -18,7 +19,7 @@ import numpy as np
 
 from index.docrecord import NEVER
 from index.embed import Vectors
-from index.types import Chunk, Document, Sentence
+from index.types import Chunk, ChunkRecord, Document, Sentence, SentenceRecord
 
 PREV_CHARS = 300
 """Each sentence record keeps the end of the sentence before it: what "he" or "it" refers to."""
@@ -82,7 +83,7 @@ def add_document(item: Prepared, vectors: Vectors, generation: int, sentences: R
         chunks.add(stable_id("c", source, sha, c.index, c.text), vector, c.text, {
             "source": source, "doc_sha": sha, "index": c.index, "start": c.start, "end": c.end,
             "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences),
-            # enough to read each sentence's record out of the chunk (see sentence_rows)
+            # enough to read each sentence's record out of the chunk (see chunk_record)
             "first": first, "spans": spans_of(c),
             "prev": sents[first - 1].text[-PREV_CHARS:] if first else ""})
     # one record per version: the committed one stays beside it until the switch
@@ -105,23 +106,30 @@ def spans_of(chunk: Chunk) -> str:
     return ",".join(f"{s.start - chunk.start}:{s.end - chunk.start}" for s in chunk.sentences)
 
 
-def sentence_rows(text: str, meta: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The sentence records a chunk record holds (id, text, source, doc_sha, index, start, end,
-    prev), in order; ``None`` for a chunk written before chunks kept their spans."""
+def chunk_record(id_: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
+    """A stored chunk, decoded from its text and metadata, with the records of the sentences it
+    holds (``sentences`` is None for a chunk written before chunks kept their spans)."""
+    source, sha = str(meta["source"]), str(meta["doc_sha"])
+    ids = tuple(str(meta["sentence_ids"]).split(","))
     spans = meta.get("spans")
     if not isinstance(spans, str) or not spans:
-        return None
-    ids = str(meta["sentence_ids"]).split(",")
+        return ChunkRecord(id_, source, sha, text, ids, None)
     first, start, prev = int(meta["first"]), int(meta["start"]), str(meta.get("prev", ""))
-    rows = []
+    sentences = []
     for i, (sid, span) in enumerate(zip(ids, spans.split(","), strict=True)):
         a, b = (int(x) for x in span.split(":"))
         sentence = text[a:b]
-        rows.append({"id": sid, "text": sentence, "source": meta["source"],
-                     "doc_sha": meta["doc_sha"], "index": first + i, "start": start + a,
-                     "end": start + b, "prev": prev})
+        sentences.append(SentenceRecord(source, first + i, start + a, start + b, sentence,
+                                        sid, sha, prev))
         prev = sentence[-PREV_CHARS:]
-    return rows
+    return ChunkRecord(id_, source, sha, text, ids, tuple(sentences))
+
+
+def sentence_record(id_: str, text: str, meta: dict[str, Any]) -> SentenceRecord:
+    """A stored sentence, decoded from its text and metadata."""
+    return SentenceRecord(str(meta["source"]), int(meta["index"]), int(meta["start"]),
+                          int(meta["end"]), text, id_, str(meta["doc_sha"]),
+                          str(meta.get("prev", "")))
 
 
 def mean_vector(vectors: Vectors) -> Vectors:

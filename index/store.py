@@ -131,19 +131,10 @@ class Store:
         deleted before the next one writes (:mod:`index.versions`): an id that is already
         stored holds this same record, which Chroma then keeps. An add costs less than an
         upsert, which looks every id up first."""
-        self._write("add", suffix, ids, embeddings, documents, metadatas)
-
-    def upsert(self, suffix: str, ids: Sequence[str], embeddings: Any,
-               documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
-        """Add or replace records, in batches no larger than the client allows."""
-        self._write("upsert", suffix, ids, embeddings, documents, metadatas)
-
-    def _write(self, how: str, suffix: str, ids: Sequence[str], embeddings: Any,
-               documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
-        write = getattr(self.col(suffix), how)
+        col = self.col(suffix)
         step = self.max_batch
         for i in range(0, len(ids), step):
-            write(
+            col.add(
                 ids=list(ids[i : i + step]),
                 embeddings=embeddings[i : i + step],
                 documents=list(documents[i : i + step]),
@@ -280,10 +271,6 @@ class Store:
         """Every ``(source, doc_sha)`` that chunk or sentence records carry (a full scan)."""
         return {(str(m["source"]), str(m["doc_sha"]))
                 for suffix in ("", SENTENCES) for _, m in self._iter_meta(suffix)}
-
-    def orphan_sources(self) -> set[Version]:
-        """Versions of chunk or sentence records that no committed document record owns."""
-        return self.stored_versions() - {d.key for d in self.docs().values()}
 
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())

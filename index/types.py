@@ -1,10 +1,13 @@
-"""Values that flow through indexing: Document → Sentence → Chunk."""
+"""Values that flow through indexing (Document → Sentence → Chunk) and back out of the store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.docrecord import page_of
+import numpy as np
+import numpy.typing as npt
+
+from index.docrecord import Version, page_of
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,53 @@ class Chunk:
     end: int
     text: str
     sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class SentenceRecord(Sentence):
+    """A stored sentence: the one sentence record answering builds on."""
+
+    id: str
+    doc_sha: str
+    """The content hash of the document version that holds it."""
+    prev: str
+    """The end of the sentence before it ("" for a document's first)."""
+
+    @property
+    def key(self) -> Version:
+        return self.source, self.doc_sha
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with the ids of its sentences, in order."""
+
+    id: str
+    source: str
+    doc_sha: str
+    text: str
+    sentence_ids: tuple[str, ...]
+    sentences: tuple[SentenceRecord, ...] | None
+    """Its sentences' records (None for a chunk written before chunks kept their offsets:
+    they are then read from the sentence collection)."""
+
+    @property
+    def key(self) -> Version:
+        return self.source, self.doc_sha
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    """A sentence near a query vector, and its cosine distance to it."""
+
+    record: SentenceRecord
+    distance: float
+
+
+@dataclass(frozen=True)
+class StoredVectors:
+    """Stored vectors, one row per id (the order the store returned them in)."""
+
+    ids: tuple[str, ...]
+    rows: npt.NDArray[np.float32]
+    """``len(ids)`` rows."""

@@ -171,7 +171,9 @@ def _run(args: argparse.Namespace) -> int:
         _print(removal.summary())
         return 0 if not removal.unmatched else 1
     if args.command == "ask":
-        answer = engine.ask(args.question, None, args.collection)
+        from rag.pipeline import ask_building_default
+
+        answer = ask_building_default(engine, args.question, None, args.collection)
         if args.json:
             from rag.types import answer_json
 
@@ -214,7 +216,8 @@ def _chat(engine: object, collection: str | None, save: Path | None = None) -> i
     from rag.types import Answer
 
     assert isinstance(engine, Engine)
-    engine.store(collection)  # builds the seed collection if needed, fails early otherwise
+    engine.ensure_default(collection)  # the seed collection, on a fresh machine
+    engine.store(collection)  # fails early when the collection is missing
     history: list[tuple[str, str]] = []
     answers: list[Answer] = []
     print("Ask about your documents (empty line or Ctrl-D to quit).")

@@ -107,15 +107,23 @@ class Engine:
         return Store.collection_names(self.client)
 
     def store(self, collection: str | None = None) -> Store:
-        """The store of ``collection``; the default one is built from the seeds if missing."""
+        """The store of ``collection``, which must exist (reading never indexes: see
+        :meth:`ensure_default`)."""
         name = check_name(collection or self.settings.collection)
         store = Store(self.client, name)
         if not store.exists():
-            if name == self.settings.collection and self.settings.seeds_dir.exists():
-                self.index([self.settings.seeds_dir], name, progress=True)
-            else:
-                raise CollectionNotFound(name, self.collections())
+            raise CollectionNotFound(name, self.collections())
         return store
+
+    def ensure_default(self, collection: str | None = None) -> IndexReport | None:
+        """Build the default collection from the seeds when ``collection`` (default: the
+        default one) is it and it is missing, as the command line, the app and :func:`ask` do
+        before their first question; the report of that run, or None when nothing was built."""
+        name = check_name(collection or self.settings.collection)
+        if name != self.settings.collection or not self.settings.seeds_dir.exists() or \
+                Store(self.client, name).exists():
+            return None
+        return self.index([self.settings.seeds_dir], name, progress=True)
 
     def index(self, paths: list[Path], collection: str | None = None, *, rebuild: bool = False,
               progress: bool = False, base: Path | None = None,
@@ -225,7 +233,7 @@ class Engine:
         records = retriever.sentences(view, hits, query.vector, near, heads)
         first = score_sentences(query.question, query.history_terms, records,
                                 view.weight, self.scorer, view.known)
-        prev = {r.id: r.prev for r in records}
+        prev = {r.sentence.id: r.sentence.prev for r in records}
         return first, [Passage(c.text, title_of(c.source), prev[c.id]) for c in first]
 
     def _retrieve(self, query: _Query, retriever: Retriever, view: CorpusView) -> _Scored:
@@ -273,4 +281,16 @@ def ask(question: str, history: list[tuple[str, str]] | None = None,
     ``history`` holds earlier ``(question, answer_text)`` turns, oldest first. Raises a
     :class:`rag.errors.RagError` subclass whose message says what to do.
     """
-    return get_engine(settings).ask(question, history, collection)
+    return ask_building_default(get_engine(settings), question, history, collection)
+
+
+def ask_building_default(engine: Engine, question: object, history: object = None,
+                         collection: str | None = None) -> Answer:
+    """``engine.ask``; when the default collection is missing, it is built from the seeds
+    first (:meth:`Engine.ensure_default`), as on a fresh machine."""
+    try:
+        return engine.ask(question, history, collection)
+    except CollectionNotFound:
+        if engine.ensure_default(collection) is None:
+            raise
+    return engine.ask(question, history, collection)

@@ -5,7 +5,7 @@ A view is one committed state of the collection: its version and its lexical ind
 from disk (memory-mapped; nothing of the chunks is read to open it). The process keeps no
 copy of the chunks' texts or metadata: a question reads the records of its hit chunks only,
 from the lexical index's compressed store (the dense query asks Chroma for ids), and a chunk
-record holds its sentences' records (:func:`index.records.sentence_rows`). The dense query,
+record holds its sentences' records (:func:`index.records.chunk_record`). The dense query,
 the nearest-sentence query and the hit chunks' sentence vectors are read in worker threads,
 beside each other.
 
@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from index import reads
 from index.embed import Vectors
 from index.errors import LexicalIndexMissing, StoreUnavailable
-from index.records import sentence_rows
-from index.store import SENTENCES, Store
+from index.store import Store
+from index.types import ChunkRecord, SentenceHit, SentenceRecord, StoredVectors
 from rag.view import CorpusView
 
 _RRF_K = 60
@@ -51,29 +50,27 @@ def _pool(kind: str = "query") -> ThreadPoolExecutor:
 
 @dataclass(frozen=True)
 class ChunkHit:
-    id: str
-    source: str
-    text: str
-    meta: dict[str, Any]
+    """A chunk of the view's state and its fused rank score."""
+
+    chunk: ChunkRecord
     rrf: float
 
     @property
-    def sentence_ids(self) -> tuple[str, ...]:
-        return tuple(str(self.meta["sentence_ids"]).split(","))
+    def id(self) -> str:
+        return self.chunk.id
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
 
 
 @dataclass(frozen=True)
-class SentenceRecord:
-    id: str
-    source: str
-    index: int
-    start: int
-    end: int
-    text: str
+class Retrieved:
+    """A retrieved sentence: its stored record and what retrieval knows of it."""
+
+    sentence: SentenceRecord
     similarity: float
     """Cosine similarity of the sentence's stored vector to the question's."""
-    prev: str
-    """The end of the sentence before it."""
     chunk: str
     """The text of the best hit chunk holding it ("" for a sentence found on its own)."""
     rank: float
@@ -127,16 +124,16 @@ class Retriever:
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int) -> list[ChunkHit]:
         """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
-        The dense query asks Chroma for ids only; the hits' records (text and metadata) are
-        read from the view's lexical index, which holds exactly the chunks of its version (a
-        dense hit it does not hold belongs to another one)."""
+        The dense query asks Chroma for ids only; the hits' records are read from the view's
+        lexical index, which holds exactly the chunks of its version (a dense hit it does not
+        hold belongs to another one)."""
         if not view.n:
             return []
-        dense = _pool().submit(self.store.col("").query, query_embeddings=[query_vector.tolist()],
-                               n_results=min(k * 2, view.n), include=[])
+        dense = _pool().submit(reads.nearest_chunks, self.store, query_vector,
+                               min(k * 2, view.n))
         records = view.lexical_hits(query_terms, k)
         lexical = list(records)
-        dense_ids = [str(c) for c in dense.result()["ids"][0]]
+        dense_ids = dense.result()
         records |= view.records([c for c in dict.fromkeys(dense_ids) if c not in records])
         ranks: dict[str, float] = {}
         for rank, cid in enumerate(lexical):
@@ -144,97 +141,83 @@ class Retriever:
         for rank, cid in enumerate([c for c in dense_ids if c in records][:k]):
             ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
         ordered = sorted((c for c in ranks if c in records), key=lambda c: (-ranks[c], c))[:k]
-        return [ChunkHit(c, str(records[c][1]["source"]), records[c][0], records[c][1],
-                         ranks[c]) for c in ordered]
+        return [ChunkHit(records[c], ranks[c]) for c in ordered]
 
-    def nearest(self, view: CorpusView, query_vector: Vectors, k: int) -> Future[Any] | None:
+    def nearest(self, view: CorpusView, query_vector: Vectors,
+                k: int) -> Future[list[SentenceHit]] | None:
         """Start the query for the ``k`` sentences nearest to the question by their own vectors
         (it runs while the chunks are retrieved); pass it to :meth:`sentences`."""
         if k <= 0 or not view.n:
             return None
-        return _pool().submit(self.store.col(SENTENCES).query,
-                              query_embeddings=[query_vector.tolist()], n_results=k,
-                              include=["documents", "metadatas", "distances"])
+        return _pool().submit(reads.nearest_sentences, self.store, query_vector, k)
 
     def sentences(self, view: CorpusView, hits: list[ChunkHit], query_vector: Vectors,
-                  near: Future[Any] | None, heads: int = 0) -> list[SentenceRecord]:
+                  near: Future[list[SentenceHit]] | None, heads: int = 0) -> list[Retrieved]:
         """Sentences of the chunk hits, plus the nearest sentences (see :meth:`nearest`), plus
         the first ``heads`` sentences of the hit documents (their title or dateline)."""
-        col = self.store.col(SENTENCES)
+        store = self.store
         rows, rank_of, context_of, unread = _held(hits)
         if heads and hits:
-            sources = sorted({h.source for h in hits})
-            top = col.get(where={"$and": [{"source": {"$in": sources}}, {"index": {"$lt": heads}}]},
-                          include=[])
-            for sid in top["ids"]:
+            for sid in reads.head_sentence_ids(store, sorted({h.source for h in hits}), heads):
                 rank_of.setdefault(sid, 0.0)
                 unread.append(sid)
         # the vectors of the hit chunks' sentences are read while the nearest ones arrive
         held_ids = list(rows)
-        early = (_pool().submit(col.get, ids=held_ids, include=["embeddings"])
+        early = (_pool().submit(reads.sentence_vectors, store, held_ids)
                  if held_ids else None)
         similarity: dict[str, float] = {}
         if near is not None:
-            got = near.result()
-            for sid, text, meta, distance in zip(got["ids"][0], got["documents"][0],
-                                                 got["metadatas"][0], got["distances"][0],
-                                                 strict=True):
+            for hit in near.result():
+                sid = hit.record.id
                 rank_of.setdefault(sid, 0.0)
-                rows.setdefault(sid, dict(meta) | {"id": sid, "text": text})
-                similarity[sid] = 1.0 - float(distance)  # cosine space: distance = 1 - cosine
+                rows.setdefault(sid, hit.record)
+                similarity[sid] = 1.0 - hit.distance  # cosine space: distance = 1 - cosine
         unread = [sid for sid in dict.fromkeys(unread) if sid not in rows]
         if unread:
-            got = col.get(ids=unread, include=["documents", "metadatas"])
-            for sid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                rows[sid] = dict(meta) | {"id": sid, "text": text}
-        rows = {sid: row for sid, row in rows.items()
-                if view.owns(row)}
+            for record in reads.sentences(store, unread):
+                rows[record.id] = record
+        rows = {sid: row for sid, row in rows.items() if view.owns(row.key)}
         fetched = [early.result()] if early is not None else []
         known = set(similarity) | set(held_ids)
         missing = [sid for sid in rows if sid not in known]
         if missing:
-            fetched.append(col.get(ids=missing, include=["embeddings"]))
+            fetched.append(reads.sentence_vectors(store, missing))
         for got in fetched:
             for sid, value in _similarities(got, query_vector):
                 similarity.setdefault(sid, value)  # a nearest sentence keeps its distance
-        out = [
-            SentenceRecord(sid, str(row["source"]), int(row["index"]), int(row["start"]),
-                           int(row["end"]), str(row["text"]), similarity[sid],
-                           str(row.get("prev", "")), context_of.get(sid, ""), rank_of[sid])
-            for sid, row in rows.items() if sid in similarity
-        ]
-        out.sort(key=lambda r: (r.source, r.index))
+        out = [Retrieved(row, similarity[sid], context_of.get(sid, ""), rank_of[sid])
+               for sid, row in rows.items() if sid in similarity]
+        out.sort(key=lambda r: (r.sentence.source, r.sentence.index))
         return out
 
 
-def _held(hits: list[ChunkHit]) -> tuple[dict[str, dict[str, Any]], dict[str, float],
+def _held(hits: list[ChunkHit]) -> tuple[dict[str, SentenceRecord], dict[str, float],
                                          dict[str, str], list[str]]:
     """The sentence records the hit chunks hold, each sentence's rank and context (the best
     chunk holding it: hits come best first), and the ids of sentences whose chunk was written
     before chunks kept their sentences' offsets (to be read from the sentence collection)."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, SentenceRecord] = {}
     rank_of: dict[str, float] = {}
     context_of: dict[str, str] = {}
     unread: list[str] = []
     for hit in hits:
-        held = sentence_rows(hit.text, hit.meta)
-        for sid in hit.sentence_ids:
+        chunk = hit.chunk
+        for sid in chunk.sentence_ids:
             if sid not in rank_of:
-                rank_of[sid], context_of[sid] = hit.rrf, hit.text
-        if held is None:
-            unread.extend(hit.sentence_ids)
-        for row in held or ():
-            rows.setdefault(row["id"], row)
+                rank_of[sid], context_of[sid] = hit.rrf, chunk.text
+        if chunk.sentences is None:
+            unread.extend(chunk.sentence_ids)
+        for record in chunk.sentences or ():
+            rows.setdefault(record.id, record)
     return rows, rank_of, context_of, unread
 
 
-def _similarities(got: dict[str, Any], query_vector: Vectors) -> list[tuple[str, float]]:
+def _similarities(got: StoredVectors, query_vector: Vectors) -> list[tuple[str, float]]:
     """Cosine similarity of each fetched vector to the question's, row by row: a sentence's
     value never depends on which others were read with it."""
-    if not len(got["ids"]):  # all of them removed by a run that committed meanwhile
+    if not got.ids:  # all of them removed by a run that committed meanwhile
         return []
-    vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
-    return list(zip(got["ids"], (vectors * query_vector).sum(axis=1).tolist(), strict=True))
+    return list(zip(got.ids, (got.rows * query_vector).sum(axis=1).tolist(), strict=True))
 
 
 def documents_of(store: Store) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from index.errors import ConfigError
 from index.terms import terms
 from rag.answer_type import answer_fits, is_date_line
 from rag.reader import SCORING_FILE, ReaderConfig
-from rag.retrieve import SentenceRecord
+from rag.retrieve import Retrieved
 from rag.text import (
     Question,
     asks_document_date,
@@ -125,7 +125,7 @@ def _covered(asked: Weighted, vocabs: tuple[Vocabulary, ...]) -> float:
 def score_sentences(
     question: Question,
     history_terms: Sequence[str],
-    records: Sequence[SentenceRecord],
+    records: Sequence[Retrieved],
     weight: Callable[[str], float],
     scorer: Scorer,
     known: Callable[[str], bool],
@@ -143,18 +143,19 @@ def score_sentences(
                if own_w.total else 0.0)
     rows: list[dict[str, float]] = []
     for r in records:
-        sent_terms = vocabulary(r.text)
-        ctx_terms = (sent_terms, vocabulary(r.prev), vocabulary(r.chunk))
+        s = r.sentence
+        sent_terms = vocabulary(s.text)
+        ctx_terms = (sent_terms, vocabulary(s.prev), vocabulary(r.chunk))
         rows.append({
             "dense": r.similarity,
             "lexical": _covered(own_w, (sent_terms,)),
             "context": _covered(own_w, ctx_terms),
             "history": _covered(extra_w, ctx_terms) if extra else 0.0,
-            "fits": float(answer_fits(question, r.text) and constraints_met(question, r.text)),
+            "fits": float(answer_fits(question, s.text) and constraints_met(question, s.text)),
             "chunk_rank": min(r.rank * 30.0, 2.0),
-            "dateline": float(meta_question and r.index < HEAD_SENTENCES
-                              and is_date_line(r.text)),
-            "length": min(len(r.text), 400) / 400,
+            "dateline": float(meta_question and s.index < HEAD_SENTENCES
+                              and is_date_line(s.text)),
+            "length": min(len(s.text), 400) / 400,
             "unknown_terms": unknown,
             "first_mention": 0.0,
         })
@@ -168,25 +169,27 @@ def score_sentences(
         row["lexical_gap"] = row["lexical"] - best_lex
         features = tuple(round(row[name], 6) for name in FEATURES)
         named = dict(zip(FEATURES, features, strict=True))
-        out.append(Candidate(r.id, r.source, r.index, r.start, r.end, r.text, named["dense"],
+        s = r.sentence
+        out.append(Candidate(s.id, s.source, s.index, s.start, s.end, s.text, named["dense"],
                              named["lexical"], scorer.score(features), bool(named["fits"]),
                              features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
 
 
-def _first_mentions(subject: Sequence[str], records: Sequence[SentenceRecord]) -> list[int]:
+def _first_mentions(subject: Sequence[str], records: Sequence[Retrieved]) -> list[int]:
     """For "Who is X?" / "What is X?": in each document, the earliest candidate that names X.
     A text introduces a person or a thing where it first names it ("Spokesperson for the Foreign
     Ministry Ayxan Hajizada"); later mentions say what X did ("..., Hajizada said")."""
     if not subject:
         return []
     first: dict[str, int] = {}
-    for i, r in enumerate(records):
-        if all(t in vocabulary(r.text).terms for t in subject):
-            j = first.get(r.source)
-            if j is None or r.index < records[j].index:
-                first[r.source] = i
+    sentences = [r.sentence for r in records]
+    for i, s in enumerate(sentences):
+        if all(t in vocabulary(s.text).terms for t in subject):
+            j = first.get(s.source)
+            if j is None or s.index < sentences[j].index:
+                first[s.source] = i
     return sorted(first.values())
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from index.docrecord import DocRecord, Version
 from index.errors import LexicalIndexMissing
 from index.lexical import LexicalReader
-from index.store import DOCS, Store
+from index.reads import doc_records_named
+from index.store import Store
+from index.types import ChunkRecord
 
 
 class CorpusView:
@@ -50,9 +51,9 @@ class CorpusView:
         counts like one found in a single chunk (it may be a paraphrase, or the topic)."""
         return math.log((1 + self.n) / (1 + max(1, self._doc_freq(term)))) + 1
 
-    def owns(self, meta: dict[str, Any]) -> bool:
-        """Whether a chunk or sentence record belongs to this state."""
-        version = (str(meta["source"]), str(meta["doc_sha"]))
+    def owns(self, version: Version) -> bool:
+        """Whether the records of a document version (its chunks, its sentences) belong to this
+        state."""
         held = self._holds.get(version)
         if held is None:
             held = self.lexical is not None and self.lexical.holds(version)
@@ -61,14 +62,13 @@ class CorpusView:
             self._holds[version] = held
         return held
 
-    def records(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Text and metadata of the chunks ``ids`` this state holds."""
+    def records(self, ids: list[str]) -> dict[str, ChunkRecord]:
+        """The records of the chunks ``ids`` this state holds."""
         return self.lexical.records(ids) if self.lexical is not None else {}
 
-    def lexical_hits(self, query_terms: list[str],
-                     k: int) -> dict[str, tuple[str, dict[str, Any]]]:
-        """The best ``k`` chunks by BM25 over the terms the collection knows, best first, with
-        their text and metadata."""
+    def lexical_hits(self, query_terms: list[str], k: int) -> dict[str, ChunkRecord]:
+        """The records of the best ``k`` chunks by BM25 over the terms the collection knows,
+        best first."""
         known = [t for t in query_terms if self.known(t)]
         if not known or self.lexical is None:
             return {}
@@ -80,12 +80,10 @@ class CorpusView:
         wanted = set(sources)
         missing = sorted(wanted - self._docs.keys())
         if missing:
-            got = self._store.col(DOCS).get(where={"source": {"$in": missing}},
-                                            include=["metadatas"])
+            found = doc_records_named(self._store, missing)
             if len(self._docs) >= self._CACHE:
                 self._docs.clear()
-            for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                record = DocRecord.from_meta(id_, dict(meta))
+            for record in found:
                 if record.live_at(self.generation):
                     self._docs[record.source] = record
         return {s: self._docs[s] for s in wanted if s in self._docs}

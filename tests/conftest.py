@@ -29,7 +29,9 @@ from index.offline import set_offline_environment
 
 set_offline_environment()
 
+from index.docrecord import Version  # noqa: E402
 from index.embed import Embedder  # noqa: E402
+from index.store import Store  # noqa: E402
 from rag.pipeline import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -37,6 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "azernews-2023-01-23-landmines.txt"
 SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def orphan_versions(store: Store) -> set[Version]:
+    """Versions of chunk or sentence records that no committed document record owns."""
+    return store.stored_versions() - {d.key for d in store.docs().values()}
 
 
 @pytest.fixture(scope="session")

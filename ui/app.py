@@ -150,7 +150,8 @@ def launch(engine: Engine, host: str | None = None, port: int | None = None,
     check_exposure(host, login, settings.ui_public if public is None else public)
     access = Access.from_settings(settings, uploads)
     name = access.check(access.default(collection or settings.collection))
-    engine.store(name)  # builds the seed collection if missing; fails early otherwise
+    engine.ensure_default(name)  # the seed collection, on a fresh machine
+    engine.store(name)  # fails early when the collection is missing
     demo = build_app(engine, name, access=access)
     demo.queue(default_concurrency_limit=4)
     try:

@@ -10,6 +10,7 @@ from index.build import Indexer
 from index.embed import Embedder
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store
+from tests.conftest import orphan_versions
 
 SEED = Path("seeds/azernews-2023-01-23-landmines.txt")
 
@@ -98,10 +99,10 @@ def test_a_file_is_fully_indexed_or_not_at_all(indexer: Indexer, corpus: Path,
         indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
     assert store.docs() == {}  # nothing counts as indexed
-    assert store.orphan_sources()  # but partial records exist ...
+    assert orphan_versions(store)  # but partial records exist ...
     monkeypatch.setattr(Store, "add", real_add)
     report = indexer.build([corpus], "docs")  # ... and the next run cleans them up
-    assert report.indexed == 2 and not store.orphan_sources()
+    assert report.indexed == 2 and not orphan_versions(store)
     first = counts(indexer)
     indexer.build([corpus], "docs", rebuild=True)
     assert counts(indexer) == first
@@ -124,25 +125,27 @@ def test_invalid_collection_name_is_refused(indexer: Indexer, corpus: Path) -> N
 def test_each_chunk_holds_its_sentence_records(indexer: Indexer, corpus: Path) -> None:
     """Readers take a hit chunk's sentences out of the chunk record: they must be exactly the
     records of the sentence collection (text, offsets, index, the sentence before)."""
-    from index.records import sentence_rows
+    from index.records import chunk_record, sentence_record
 
     indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
     stored = store.col(SENTENCES).get(include=["documents", "metadatas"])
-    by_id = {i: dict(m) | {"text": t} for i, t, m in
+    by_id = {i: sentence_record(i, t, dict(m)) for i, t, m in
              zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True)}
     chunks = store.col("").get(include=["documents", "metadatas"])
     seen = set()
-    for text, meta in zip(chunks["documents"], chunks["metadatas"], strict=True):
-        rows = sentence_rows(text, dict(meta))
-        assert rows is not None
-        for row in rows:
-            want = by_id[row["id"]]
-            for key in ("text", "source", "doc_sha", "index", "start", "end", "prev"):
-                assert row[key] == want[key], key
-            seen.add(row["id"])
+    for id_, text, meta in zip(chunks["ids"], chunks["documents"], chunks["metadatas"],
+                               strict=True):
+        chunk = chunk_record(id_, text, dict(meta))
+        assert chunk.sentences is not None
+        assert chunk.sentence_ids == tuple(r.id for r in chunk.sentences)
+        for record in chunk.sentences:
+            assert record == by_id[record.id]
+            seen.add(record.id)
     assert seen == set(by_id)
-    assert sentence_rows("old chunk", {"sentence_ids": "a,b"}) is None
+    old = chunk_record("c", "old chunk", {"sentence_ids": "a,b", "source": "x.txt",
+                                          "doc_sha": "f00"})
+    assert old.sentences is None and old.sentence_ids == ("a", "b")
 
 
 def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,

@@ -39,6 +39,7 @@ from index.offline import OFFLINE_ENV
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store, open_client
+from tests.conftest import orphan_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 XQUAD = ROOT.parent / "shared" / "data" / "xquad.en.json"
@@ -202,7 +203,7 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
             positions = [(m["source"], m["index"]) for _, m in got.values()]
             assert len(positions) == len(set(positions))
     # no orphans: every chunk and sentence belongs to a complete document's current version
-    assert store.orphan_sources() == set()
+    assert orphan_versions(store) == set()
     owned = {(d.source, d.sha256) for d in docs.values()}
     sentence_owners = {(m["source"], m["doc_sha"]) for _, m in records(store, SENTENCES).values()}
     assert sentence_owners <= owned
@@ -224,7 +225,7 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
     # and a further run finds nothing to do
     again = Indexer(crashed_settings, fake, client).build([folder], COLLECTION, base=ROOT)
     assert (again.indexed, again.unchanged, again.removed) == (0, FILES, 0)
-    assert store.orphan_sources() == set()
+    assert orphan_versions(store) == set()
 
 
 def lexical_ids(store: Store, data: Path) -> set[str]:

@@ -14,6 +14,7 @@ from index.build import Indexer
 from index.embed import Embedder, Vectors
 from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store
+from tests.conftest import orphan_versions
 
 A = {
     "bridge.txt": "The bridge opened in 1987. It is 2.5 km long.\n",
@@ -66,7 +67,7 @@ def fully_stored(store: Store) -> None:
     assert store.count(DOCS) == len(docs)
     assert store.count() == sum(d.chunks for d in docs.values())
     assert store.count(SENTENCES) == sum(d.sentences for d in docs.values())
-    assert store.orphan_sources() == set()
+    assert orphan_versions(store) == set()
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_a_run_that_dies_before_its_switch_changes_nothing_readers_see(
     with pytest.raises(RuntimeError):
         indexer.build([folder], "docs", base=folder)
     assert state(store) == seen_a
-    assert store.orphan_sources()  # the new versions are stored, but not committed
+    assert orphan_versions(store)  # the new versions are stored, but not committed
 
     # the next run keeps the complete new versions (no re-embedding) and switches
     monkeypatch.setattr(Store, "commit", real_commit)
@@ -149,7 +150,7 @@ def test_orphan_sentences_are_found_and_removed(
         indexer.build([folder], "docs", base=folder)
     store = Store(indexer.client, "docs")
     assert store.count() == 0 and store.count(SENTENCES) == 2
-    orphans = store.orphan_sources()
+    orphans = orphan_versions(store)
     assert {source for source, _ in orphans} == {next(iter(sorted(A)))}
     monkeypatch.setattr(Store, "add", real_add)
     report = indexer.build([folder], "docs", base=folder)

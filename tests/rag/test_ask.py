@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embed import Embedder
 from index.errors import CollectionNotFound, InvalidCollectionName, InvalidQuestion
 from rag import Answer, Citation, Settings, ask
 from rag.cli import main
@@ -34,6 +35,19 @@ def test_public_ask_builds_the_default_corpus_on_first_use(tmp_path: Path) -> No
     a = ask("Which news agency interviewed Ararat Mirzoyan?", settings=settings)
     assert "Armenpress" in a.text
     check_citations(a)
+
+
+def test_an_engine_only_reads_until_the_default_corpus_is_built(tmp_path: Path,
+                                                                embedder: Embedder) -> None:
+    engine = Engine(Settings(data_dir=tmp_path / "fresh"), embedder=embedder)
+    with pytest.raises(CollectionNotFound, match="rag index PATH --collection seed"):
+        engine.ask("Which news agency interviewed Ararat Mirzoyan?")
+    assert engine.collections() == []  # asking indexed nothing
+    assert engine.ensure_default("other") is None  # only the default collection is built
+    report = engine.ensure_default()
+    assert report is not None and report.indexed == 1
+    assert engine.ensure_default() is None  # built once
+    assert "Armenpress" in engine.ask("Which news agency interviewed Ararat Mirzoyan?").text
 
 
 @pytest.mark.parametrize(
@@ -186,3 +200,13 @@ def test_answer_json_matches_the_answer(seed_engine: Engine) -> None:
     a = seed_engine.ask("Who examined the landmines?")
     j = answer_json(a)
     assert j["answer"] == a.text and j["refused"] is False
+
+
+def test_cli_ask_on_a_fresh_data_folder_builds_the_seeds_first(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "fresh"))
+    assert main(["ask", "   "]) == 2  # the question is checked before anything is built
+    assert not (tmp_path / "fresh" / "lexical").exists()
+    assert main(["ask", "Which news agency interviewed Ararat Mirzoyan?"]) == 0
+    assert "Armenpress" in capsys.readouterr().out

@@ -18,18 +18,18 @@ def test_sentences_read_from_chunk_records_match_the_sentence_collection(
     view = retriever.view()
     vector = seed_engine.embedder.embed([QUESTION])[0]
     hits = retriever.chunks(view, vector, terms(QUESTION), 4)
-    assert hits and all("spans" in h.meta for h in hits)
-    old = [replace(h, meta={k: v for k, v in h.meta.items() if k not in ("spans", "first")})
-           for h in hits]
+    assert hits and all(h.chunk.sentences is not None for h in hits)
+    old = [replace(h, chunk=replace(h.chunk, sentences=None)) for h in hits]
     new_records = retriever.sentences(view, hits, vector, retriever.nearest(view, vector, 6),
                                       heads=2)
     assert new_records == retriever.sentences(view, old, vector,
                                               retriever.nearest(view, vector, 6), heads=2)
-    held = {sid for h in hits for sid in h.sentence_ids}
-    assert held <= {r.id for r in new_records}
-    assert {0, 1} <= {r.index for r in new_records}
+    held = {sid for h in hits for sid in h.chunk.sentence_ids}
+    assert held <= {r.sentence.id for r in new_records}
+    assert {0, 1} <= {r.sentence.index for r in new_records}
     for r in new_records:
-        assert Path(r.source).read_text(encoding="utf-8")[r.start : r.end] == r.text
+        s = r.sentence
+        assert Path(s.source).read_text(encoding="utf-8")[s.start : s.end] == s.text
         assert -1.0 <= r.similarity <= 1.0
 
 
@@ -44,7 +44,7 @@ def test_sentences_removed_meanwhile_are_left_out(tmp_path: Path, embedder: Embe
     view = retriever.view()
     vector = embedder.embed([QUESTION])[0]
     hits = retriever.chunks(view, vector, terms(QUESTION), 4)
-    retriever.store.col(SENTENCES).delete(ids=list(hits[0].sentence_ids))
+    retriever.store.col(SENTENCES).delete(ids=list(hits[0].chunk.sentence_ids))
     records = retriever.sentences(view, hits[:1], vector, None)
     assert records == []
     assert retriever.sentences(view, hits, vector, None)
