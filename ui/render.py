@@ -38,21 +38,23 @@ def cap(text: str, limit: int) -> str:
 def render_answer_text(parts: Sequence[Segment], turn: int | None = None,
                        shown_chars: int | None = None) -> str:
     """Answer parts as HTML: highlights in bold, markers as clickable chips. ``shown_chars``:
-    only the first characters of the answer's text (while streaming); a bold phrase cut short
-    is shown plain."""
+    only the first characters of the answer's text (while streaming)."""
     total = len(render(parts))
     if shown_chars is not None:
         total = min(total, shown_chars)
     left = min(total, MAX_ANSWER_CHARS)
-    out = []
+    shown: list[tuple[Piece, str]] = []  # each piece with the part of its markup shown
     for piece in pieces(parts):
-        markup = piece.markup
-        if len(markup) > left:
-            cut = markup[:left]
-            out.append(esc(cut[2:] if piece.kind == "bold" and left >= 2 else cut))
+        shown.append((piece, piece.markup[:left]))
+        left -= len(piece.markup)
+        if left <= 0:
             break
-        out.append(_piece_html(piece, turn))
-        left -= len(markup)
+    if sum(m.count("**") for _, m in shown) % 2:
+        # a bold phrase cut short, or a "**" a model left open: that "**" is not shown
+        i = max(j for j, (_, m) in enumerate(shown) if "**" in m)
+        head, _, tail = shown[i][1].rpartition("**")
+        shown[i] = (Piece("text", head + tail), head + tail)
+    out = [_piece_html(p, turn) if m == p.markup else esc(m) for p, m in shown]
     if total > MAX_ANSWER_CHARS:
         out.append(esc(f"… [{total - MAX_ANSWER_CHARS:,} more characters]"))
     return "".join(out)

@@ -179,3 +179,8 @@ def test_copy_text_and_status_line_are_escaped() -> None:
     line = panels.render_status_line("<c>", 2, "openai:<m>", "timed out <b>")
     assert "&lt;c&gt;" in line and "openai:&lt;m&gt;" in line and "<b>" not in line
     assert "2 documents" in line and "the last answer is extractive: timed out" in line
+
+
+def test_a_bold_mark_a_model_left_open_is_not_shown() -> None:
+    out = render.render_answer_text((Segment("It opened in **May 1937.", (1,)),), turn=0)
+    assert "**" not in out and out.startswith("It opened in May 1937. <sup")
