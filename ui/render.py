@@ -22,6 +22,9 @@ CONTEXT_CHARS = 400
 CONTEXT_SENTENCES = 2
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+"""Where the context shown around a citation may start or stop: any end mark followed by white
+space (looser than :mod:`index.segment`, which also wants a capital next and knows
+abbreviations)."""
 
 
 def esc(text: object) -> str:
