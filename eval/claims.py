@@ -185,9 +185,10 @@ def sets(data_dir: Path) -> dict[str, list[ClaimCase]]:
 
 def verify_check(min_support: float) -> Check:
     """The claim check of :mod:`rag.verify`, one claim citing one sentence."""
+    from rag.markup import Segment
     from rag.reader import MODEL_DIR, get_reader
     from rag.types import Candidate
-    from rag.verify import Draft, check_claim
+    from rag.verify import check_claim
 
     reader = get_reader(MODEL_DIR)
 
@@ -196,7 +197,7 @@ def verify_check(min_support: float) -> Check:
         for c in cases:
             evidence = [Candidate("e", c.source, 0, 0, len(c.sentence), c.sentence, 0.0, 0.0,
                                   0.0, True)]
-            out.append(check_claim(Draft(c.claim, (1,)), evidence, reader, min_support)[2])
+            out.append(check_claim(Segment(c.claim, (1,)), evidence, reader, min_support)[2])
         return out
 
     return check

@@ -7,7 +7,6 @@ so a document's source is its file name (the name the dataset's gold spans use).
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 import time
@@ -25,13 +24,13 @@ from eval.metrics import verbatim
 from index.build import Indexer
 from index.embed import Embedder, Vectors
 from index.errors import RagError
+from rag.markup import render
 from rag.pipeline import Engine
 from rag.types import Answer
 
 Cited = tuple[str, int, int, str]
 TOP_K = 5
 """Candidate sentences kept per case for the precision/recall-versus-k curve."""
-_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,7 @@ class Runner:
         if answer is None:
             return _result(dataset, system, case, docs, True, None, error, error, (), (), seconds)
         cited = tuple((c.source, c.start, c.end, c.text) for c in answer.citations)
-        plain = _MARKER.sub("", answer.text).replace("**", "").strip()
+        plain = render(answer.parts, bold=False, markers=False).strip()
         short = plain
         if answer.citations and answer.citations[0].highlight is not None:
             lo, hi = answer.citations[0].highlight

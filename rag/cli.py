@@ -203,7 +203,7 @@ def format_answer(answer: object) -> str:
     if answer.notice:
         lines.insert(0, f"note: {answer.notice}")
     for claim in answer.claims:
-        if claim.verdict != "supported":
+        if not claim.supported:
             lines.append(f"  unsupported: {claim.text}")
     for c in answer.citations:
         lines.append(f"  [{c.n}] {c.where} (characters {c.start}-{c.end})  {c.text}")

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from index.docrecord import DocRecord
 from rag.answer_type import highlight_span
+from rag.markup import Segment
 from rag.text import Question
 from rag.types import Answer, Candidate, Citation
 
@@ -18,23 +19,26 @@ def refusal_text(collection: str) -> str:
             "question; try rephrasing it, or add documents that cover it.")
 
 
+def refusal(collection: str) -> tuple[Segment, ...]:
+    """The parts of a refusal: one sentence saying the documents don't answer."""
+    return (Segment(refusal_text(collection)),)
+
+
 def compose(question_text: str, question: Question, collection: str,
             chosen: Sequence[Candidate], candidates: Sequence[Candidate],
             refuse_below: float) -> Answer:
     """An answer citing ``chosen``, or a refusal when the best support is under the threshold."""
     best = chosen[0].score if chosen else 0.0
     if not chosen or best < refuse_below:
-        return Answer(question_text, refusal_text(collection), (), True, collection, best,
+        return Answer(question_text, refusal(collection), (), True, collection, best,
                       tuple(candidates))
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
         span = highlight_span(question, c.text)
         citations.append(Citation(n, c.source, c.start, c.end, c.text, round(c.score, 4), span))
-        shown = c.text if span is None else (
-            f"{c.text[:span[0]]}**{c.text[span[0]:span[1]]}**{c.text[span[1]:]}")
-        parts.append(f"{shown} [{n}]")
-    return Answer(question_text, " ".join(parts), tuple(citations), False, collection, best,
+        parts.append(Segment(c.text, (n,), () if span is None else (span,)))
+    return Answer(question_text, tuple(parts), tuple(citations), False, collection, best,
                   tuple(candidates))
 
 

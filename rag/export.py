@@ -6,18 +6,16 @@ Markdown comes from the chat's "Download conversation" and from ``rag chat --sav
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 
+from rag.markup import render
 from rag.types import Answer, Citation
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 
 
 def plain_text(answer: Answer) -> str:
     """The answer with its numbered citations, as plain text."""
-    lines = [_BOLD.sub(r"\1", answer.text)]
+    lines = [render(answer.parts, bold=False)]
     if answer.notice:
         lines.insert(0, f"Note: {answer.notice}")
     if answer.citations:

@@ -24,13 +24,14 @@ import yaml
 from pydantic import SecretStr
 
 from index.errors import ConfigError
-from rag.compose import refusal_text
+from rag.compose import refusal
 from rag.errors import ModelFailed
+from rag.markup import has_markers, plain_reply
 from rag.reader import MODEL_DIR, get_reader
 from rag.settings import Settings
 from rag.text import Question
 from rag.types import Answer, Candidate
-from rag.verify import has_markers, is_refusal, strip_markers, verify
+from rag.verify import is_refusal, verify
 
 PROVIDERS = {"openai": "langchain-openai", "ollama": "langchain-ollama"}
 MAX_OUTPUT_CHARS = 20_000
@@ -119,7 +120,7 @@ def build_messages(prompts: Prompts, question: str, history: Sequence[tuple[str,
 
     messages: list[Any] = [SystemMessage(prompts.rules())] if system_role else []
     for asked, answered in list(history)[-turns:] if turns > 0 else []:
-        messages += [HumanMessage(asked), AIMessage(strip_markers(answered.replace("**", "")))]
+        messages += [HumanMessage(asked), AIMessage(plain_reply(answered))]
     lines = "\n".join(prompts.evidence_line.format(n=n, source=c.source, text=" ".join(
         c.text.split())) for n, c in enumerate(evidence, start=1))
     user = prompts.user.format(evidence=lines, question=question)
@@ -234,7 +235,7 @@ class GenerativeAnswerer:
             raise ModelFailed("the model's answer was empty")
         if not has_markers(text):
             if is_refusal(text, (self.prompts.refusal, *self.prompts.refusal_phrases)):
-                return replace(extractive, text=refusal_text(extractive.collection), citations=(),
+                return replace(extractive, parts=refusal(extractive.collection), citations=(),
                                refused=True, notice=None)
             raise ModelFailed("the model's answer cites no evidence sentence (no [n] markers)")
         reader = get_reader(self.settings.reader_path or MODEL_DIR)  # checks claims, always

@@ -7,7 +7,6 @@ values are our own frozen dataclasses. LangChain adapters for these steps live i
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from index.terms import terms
 from rag import rules
 from rag.checks import check_history, check_question
 from rag.compose import REFUSAL_START, compose, with_pages
+from rag.markup import unmarked
 from rag.reader import MODEL_DIR, Passage, Reader, ReaderConfig, get_reader, title_of
 from rag.retrieve import Retriever, documents_of
 from rag.select import (
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from rag.generate import GenerativeAnswerer
 
 History = list[tuple[str, str]]
-_MARKERS = re.compile(r"\[\d+\]|\*\*")
 FOLLOW_UP_WORDS = 30
 """Words of the previous answer the reader reads beside a follow-up question."""
 
@@ -207,7 +206,7 @@ class Engine:
         turns: History = request["history"]
         if turns and question.anaphoric:
             last_q, last_a = turns[-1]
-            last_a = "" if last_a.startswith(REFUSAL_START) else _MARKERS.sub("", last_a)
+            last_a = "" if last_a.startswith(REFUSAL_START) else unmarked(last_a)
             history_text = f"{last_q} {last_a}"
             reading = f"{text} ({last_q} {' '.join(last_a.split()[:FOLLOW_UP_WORDS])})"
         query_text = f"{text} {history_text}".strip()

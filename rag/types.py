@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from rag.markup import Segment, render
 
 
 @dataclass(frozen=True)
@@ -49,32 +52,46 @@ class Citation:
                 "end": self.end, "text": self.text, "score": self.score}
 
 
+class Verdict(StrEnum):
+    """Whether the sentences a claim cites support it."""
+
+    SUPPORTED = "supported"
+    UNSUPPORTED = "unsupported"
+
+
 @dataclass(frozen=True)
 class Claim:
     """One sentence of a generative answer and whether its cited sentences support it."""
 
-    text: str
-    """The sentence as shown in ``Answer.text`` (markers renumbered; none when unsupported)."""
-    markers: tuple[int, ...]
-    """Numbers of the ``Answer.citations`` it cites (empty when unsupported)."""
-    verdict: str
-    """``supported`` or ``unsupported``."""
+    segment: Segment
+    """The sentence as shown in the answer: its markers are numbers of ``Answer.citations``,
+    renumbered (none when unsupported)."""
+    verdict: Verdict
     support: float
-    """Mean of embedding similarity and content-word overlap with the cited sentences."""
+    """The reader's probability that a cited sentence answers the claim (0 without one)."""
     reason: str = ""
     """Why a claim is unsupported (no citation, a number or name not in the cited text...)."""
 
     @property
+    def text(self) -> str:
+        """The sentence as ``Answer.text`` shows it, with its markers."""
+        return render((self.segment,))
+
+    @property
+    def markers(self) -> tuple[int, ...]:
+        return self.segment.markers
+
+    @property
     def supported(self) -> bool:
-        return self.verdict == "supported"
+        return self.verdict is Verdict.SUPPORTED
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer: ``text`` holds markers ``[n]`` that refer to ``citations`` (in order)."""
+    """The answer: ``parts``, each sentence with the numbers of the ``citations`` it cites."""
 
     question: str
-    text: str
+    parts: tuple[Segment, ...]
     citations: tuple[Citation, ...]
     refused: bool
     collection: str
@@ -91,6 +108,12 @@ class Answer:
     """Why the configured chat model's answer is not the one shown (None: it is, or none is
     configured); the answer is then the extractive one."""
 
+    @property
+    def text(self) -> str:
+        """The answer as text: markers ``[n]`` after each sentence, the answering phrase in
+        ``**bold**``."""
+        return render(self.parts)
+
 
 def answer_json(answer: Answer) -> dict[str, Any]:
     """The answer as JSON, the one shape ``rag ask --json`` and the ``/ask`` endpoint give:
@@ -100,6 +123,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "question": answer.question, "answer": answer.text, "refused": answer.refused,
         "citations": [c.as_json() for c in answer.citations],
         "answerer": answer.answerer, "notice": answer.notice, "fallback": answer.fallback,
-        "claims": [{"text": c.text, "verdict": c.verdict, "reason": c.reason,
+        "claims": [{"text": c.text, "verdict": c.verdict.value, "reason": c.reason,
                     "markers": list(c.markers), "support": c.support} for c in answer.claims],
     }

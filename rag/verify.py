@@ -14,20 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from index.terms import STOPWORDS, words
 from rag.answer_type import highlight_span
-from rag.compose import refusal_text
+from rag.compose import refusal
+from rag.markup import Segment, segment_of, split_claims
 from rag.reader import Passage, Reader, title_of
 from rag.text import Question, numbers
-from rag.types import Answer, Candidate, Citation, Claim
+from rag.types import Answer, Candidate, Citation, Claim, Verdict
 
-_MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")
-_MARKER_SRC = r"\[\s*\d{1,4}(?:\s*[,;]\s*\d{1,4})*\s*\]"
-_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*" + _MARKER_SRC + r")*(?=\s|$)")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…])")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _SMALL_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve "
                   "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
 _NUMBER_VALUE = {w: str(i) for i, w in enumerate(_SMALL_NUMBERS)}
@@ -35,72 +30,9 @@ _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|nobody|nothing|canno
                        r"|n['’]t\b", re.I)
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A sentence of the model's answer: its text without markers and the numbers it cites."""
-
-    content: str
-    markers: tuple[int, ...]
-
-
-def has_markers(text: str) -> bool:
-    return _MARKER.search(text) is not None
-
-
 def is_refusal(text: str, phrases: Sequence[str]) -> bool:
     low = " ".join(text.lower().replace("’", "'").split())
     return any(p.lower() in low for p in phrases)
-
-
-def _markers(text: str) -> list[int]:
-    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
-
-
-def strip_markers(text: str) -> str:
-    """``text`` without ``[n]`` markers, spaces tidied."""
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _MARKER.sub(" ", text))
-    return " ".join(text.split())
-
-
-_ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs mr mrs ms dr prof st jr sr no fig gen gov sen rep inc ltd co corp dept "
-    "approx ca cf al".split())
-
-
-def _abbreviation(head: str, end: str) -> bool:
-    """Whether the full stop ending ``head`` ends an abbreviation or an initial, not a
-    sentence (never when a marker follows it)."""
-    if end != ".":
-        return False
-    token = head.rsplit(None, 1)[-1].lstrip("(\"'“‘").rstrip(".").lower()
-    return (token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
-            or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", token) is not None)
-
-
-def split_claims(text: str) -> list[Draft]:
-    """Sentences of ``text`` with the markers each carries (markers after a sentence's full
-    stop belong to it; a line holding only markers belongs to the sentence before)."""
-    pieces: list[str] = []
-    for raw_line in text.splitlines():
-        line = _BULLET.sub("", raw_line).strip()
-        start = 0
-        for m in _END.finditer(line):
-            rest = line[m.end():].lstrip()
-            if rest and (rest[0].islower() or _abbreviation(line[:m.end()], m.group(0))):
-                continue  # "e.g. this", "U.S. officials", "Dr. Smith": one sentence
-            pieces.append(line[start:m.end()])
-            start = m.end()
-        pieces.append(line[start:])
-    drafts: list[Draft] = []
-    for piece in pieces:
-        content, cited = strip_markers(piece), tuple(dict.fromkeys(_markers(piece)))
-        if not any(ch.isalnum() for ch in content):
-            if cited and drafts:  # markers alone: they belong to the sentence before
-                last = drafts[-1]
-                drafts[-1] = Draft(last.content, tuple(dict.fromkeys(last.markers + cited)))
-            continue
-        drafts.append(Draft(content, cited))
-    return drafts
 
 
 def _numbers(text: str) -> set[str]:
@@ -131,7 +63,7 @@ def _name_found(name: str, cited_words: set[str]) -> bool:
                for w in cited_words)
 
 
-def check_claim(draft: Draft, evidence: Sequence[Candidate], reader: Reader,
+def check_claim(draft: Segment, evidence: Sequence[Candidate], reader: Reader,
                 min_support: float) -> tuple[tuple[int, ...], float, str]:
     """(valid markers, support, reason); the reason is empty when the claim is supported."""
     valid = tuple(n for n in draft.markers if 1 <= n <= len(evidence))
@@ -143,16 +75,16 @@ def check_claim(draft: Draft, evidence: Sequence[Candidate], reader: Reader,
     cited = [evidence[n - 1] for n in valid]
     joined = " ".join(c.text for c in cited)
     probabilities = reader.probabilities(
-        draft.content, [Passage(c.text, title_of(c.source)) for c in cited])
+        draft.text, [Passage(c.text, title_of(c.source)) for c in cited])
     support = round(float(probabilities.max()), 4)
-    missing = sorted(_numbers(draft.content) - _numbers(joined))
+    missing = sorted(_numbers(draft.text) - _numbers(joined))
     if missing:
         return valid, support, f"{', '.join(missing)} is not in the cited sentence"
     cited_words = {_word_key(w) for w in words(joined)}
-    names = sorted(n for n in _names(draft.content) if not _name_found(n, cited_words))
+    names = sorted(n for n in _names(draft.text) if not _name_found(n, cited_words))
     if names:
         return valid, support, f"{', '.join(names)} is not in the cited sentence"
-    negation = _NEGATION.search(draft.content)
+    negation = _NEGATION.search(draft.text)
     if negation and not _NEGATION.search(joined):
         return valid, support, f"the cited sentence does not say \"{negation.group(0)}\""
     if support < min_support:
@@ -183,23 +115,22 @@ def verify(text: str, question: Question, extractive: Answer, evidence: Sequence
     claims: list[Claim] = []
     for draft in drafts:
         valid, support, reason = check_claim(draft, evidence, reader, min_support)
-        if _plain(draft.content) in parroted:
+        if _plain(draft.text) in parroted:
             reason = "it repeats the prompt's example"
         if reason:
-            claims.append(Claim(draft.content, (), "unsupported", support, reason))
+            claims.append(Claim(segment_of(draft.text), Verdict.UNSUPPORTED, support, reason))
             continue
         cited = tuple(numbering.setdefault(n, len(numbering) + 1) for n in valid)
-        shown = " ".join([draft.content, *(f"[{n}]" for n in cited)])
-        claims.append(Claim(shown, cited, "supported", support))
+        claims.append(Claim(segment_of(draft.text, cited), Verdict.SUPPORTED, support))
     citations = []
     for n, number in sorted(numbering.items(), key=lambda item: item[1]):
         c = evidence[n - 1]
         citations.append(Citation(number, c.source, c.start, c.end, c.text, round(c.score, 4),
                                   highlight_span(question, c.text)))
-    base = Answer(extractive.question, "", tuple(citations), False, extractive.collection,
+    base = Answer(extractive.question, (), tuple(citations), False, extractive.collection,
                   extractive.score, extractive.candidates)
     if not citations:
-        return Answer(base.question, refusal_text(base.collection), (), True, base.collection,
+        return Answer(base.question, refusal(base.collection), (), True, base.collection,
                       base.score, base.candidates, tuple(claims),
                       "The model's answer was withheld: no sentence of it is supported by the "
                       "sentence it cites.")
@@ -210,5 +141,5 @@ def verify(text: str, question: Question, extractive: Answer, evidence: Sequence
         if dropped:
             notice = (f"{dropped} sentence{'s' if dropped != 1 else ''} of the model's answer "
                       "left out: not supported by the documents.")
-    return Answer(base.question, " ".join(c.text for c in claims), base.citations, False,
+    return Answer(base.question, tuple(c.segment for c in claims), base.citations, False,
                   base.collection, base.score, base.candidates, tuple(claims), notice)

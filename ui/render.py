@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.export import plain_text
-from rag.types import Answer, Citation
+from rag.markup import Piece, Segment, pieces, render, without_markers
+from rag.types import Answer, Citation, Claim
 
 MAX_ANSWER_CHARS = 20_000
 MAX_QUESTION_CHARS = 2_000
@@ -21,8 +22,9 @@ CONTEXT_CHARS = 400
 CONTEXT_SENTENCES = 2
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+"""Where the context shown around a citation may start or stop: any end mark followed by white
+space (looser than :mod:`index.segment`, which also wants a capital next and knows
+abbreviations)."""
 
 
 def esc(text: object) -> str:
@@ -36,18 +38,39 @@ def cap(text: str, limit: int) -> str:
     return text[:limit] + f"… [{len(text) - limit:,} more characters]"
 
 
-def render_answer_text(text: str, turn: int | None = None) -> str:
-    """Answer text as HTML: ``**phrase**`` in bold, ``[n]`` as clickable markers."""
-    text = cap(text, MAX_ANSWER_CHARS)
-    if text.count("**") % 2:  # a half-streamed bold phrase: drop the dangling marker
-        head, _, tail = text.rpartition("**")
-        text = head + tail
-    out = esc(text)
-    out = _BOLD.sub(r'<strong class="answer-phrase">\1</strong>', out)
-    turn_attr = f' data-turn="{turn}"' if turn is not None else ""
-    return _MARKER.sub(
-        lambda m: f'<sup class="marker"{turn_attr} data-n="{m.group(1)}" title="show source">'
-                  f"[{m.group(1)}]</sup>", out)
+def render_answer_text(parts: Sequence[Segment], turn: int | None = None,
+                       shown_chars: int | None = None) -> str:
+    """Answer parts as HTML: highlights in bold, markers as clickable chips. ``shown_chars``:
+    only the first characters of the answer's text (while streaming)."""
+    total = len(render(parts))
+    if shown_chars is not None:
+        total = min(total, shown_chars)
+    left = min(total, MAX_ANSWER_CHARS)
+    shown: list[tuple[Piece, str]] = []  # each piece with the part of its markup shown
+    for piece in pieces(parts):
+        shown.append((piece, piece.markup[:left]))
+        left -= len(piece.markup)
+        if left <= 0:
+            break
+    if sum(m.count("**") for _, m in shown) % 2:
+        # a bold phrase cut short, or a "**" a model left open: that "**" is not shown
+        i = max(j for j, (_, m) in enumerate(shown) if "**" in m)
+        head, _, tail = shown[i][1].rpartition("**")
+        shown[i] = (Piece("text", head + tail), head + tail)
+    out = [_piece_html(p, turn) if m == p.markup else esc(m) for p, m in shown]
+    if total > MAX_ANSWER_CHARS:
+        out.append(esc(f"… [{total - MAX_ANSWER_CHARS:,} more characters]"))
+    return "".join(out)
+
+
+def _piece_html(piece: Piece, turn: int | None) -> str:
+    if piece.kind == "bold":
+        return f'<strong class="answer-phrase">{esc(piece.text)}</strong>'
+    if piece.kind == "marker":
+        turn_attr = f' data-turn="{turn}"' if turn is not None else ""
+        return (f'<sup class="marker"{turn_attr} data-n="{piece.text}" title="show source">'
+                f"[{piece.text}]</sup>")
+    return esc(piece.text)
 
 
 def _highlighted(citation: Citation) -> str:
@@ -135,16 +158,15 @@ def render_answer(answer: Answer, doc_texts: Mapping[str, str | None], turn: int
     kind = "refused" if answer.refused else "answer"
     if shown_chars is not None:
         kind += " streaming"
-    text = answer.text if shown_chars is None else answer.text[:shown_chars]
     parts = [f'<div class="msg bot {kind}"><div class="bubble">']
     if answer.notice and shown_chars is None:
         parts.append(render_notice(answer.notice))
     if answer.refused:
         parts.append('<div class="refused-label">No answer in the documents</div>')
     if answer.claims and not answer.refused and shown_chars is None:
-        body = " ".join(render_claim(c.text, c.supported, c.reason, turn) for c in answer.claims)
+        body = " ".join(render_claim(c, turn) for c in answer.claims)
     else:
-        body = render_answer_text(text, turn)
+        body = render_answer_text(answer.parts, turn, shown_chars)
     parts.append(f'<div class="answer-text">{body}</div>')
     if shown_chars is None and answer.citations:
         parts.append('<div class="citations">')
@@ -170,25 +192,22 @@ def render_notice(notice: str) -> str:
     return f'<div class="notice" style="{NOTICE_STYLE}">{esc(cap(notice, 2_000))}</div>'
 
 
-def render_claim(text: str, supported: bool, reason: str, turn: int | None = None) -> str:
+def render_claim(claim: Claim, turn: int | None = None) -> str:
     """One sentence of a generative answer; an unsupported one is marked, its reason on hover."""
-    if supported:
-        return render_answer_text(text, turn)
-    why = esc(f"Not supported by the documents: {reason}" if reason
+    if claim.supported:
+        return render_answer_text((claim.segment,), turn)
+    why = esc(f"Not supported by the documents: {claim.reason}" if claim.reason
               else "Not supported by the documents")
     return (f'<span class="claim unsupported" style="{UNSUPPORTED_STYLE}" title="{why}">'
-            f"{render_answer_text(text)}</span>"
+            f"{render_answer_text((claim.segment,))}</span>"
             f'<sup class="unsupported-tag" style="{UNSUPPORTED_TAG_STYLE}" title="{why}">'
             "unsupported</sup>")
-
-
-_RAW_MARKER = re.compile(r"\s*\[\s*\d{1,4}(?:\s*[,;]\s*\d{1,4})*\s*\]")
 
 
 def render_partial(text: str) -> str:
     """A model's answer while it is being written: markers left out (they are renumbered
     once every claim is checked), no citations yet."""
-    shown = _RAW_MARKER.sub("", cap(text, MAX_ANSWER_CHARS))
+    shown = without_markers(cap(text, MAX_ANSWER_CHARS))
     return ('<div class="msg bot answer streaming"><div class="bubble">'
             f'<div class="answer-text">{esc(shown)}</div></div></div>')
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from rag.compose import refusal_text
+from rag.markup import Segment, has_markers, split_claims, strip_markers
 from rag.reader import Reader, get_reader
 from rag.settings import Settings
 from rag.text import Question
 from rag.types import Answer, Candidate
-from rag.verify import Draft, has_markers, is_refusal, split_claims, strip_markers, verify
+from rag.verify import is_refusal, verify
 
 DOC = ("The Golden Gate Bridge opened in May 1937 after four years of construction. "
        "Joseph Strauss was the chief engineer of the bridge. "
@@ -36,7 +37,8 @@ def candidates() -> tuple[Candidate, ...]:
 
 def run(text: str, reader: Reader, drop: bool = False) -> Answer:
     evidence = candidates()
-    extractive = Answer(QUESTION, "extractive text [1]", (), False, "docs", 0.9, evidence)
+    extractive = Answer(QUESTION, (Segment("extractive text", (1,)),), (), False, "docs", 0.9,
+                        evidence)
     return verify(text, Question.parse(QUESTION), extractive, evidence, reader,
                   Settings().claim_support_min, drop)
 
@@ -53,7 +55,7 @@ def run(text: str, reader: Reader, drop: bool = False) -> Answer:
     ("It is 1.5 km [1][1] long.", [("It is 1.5 km long.", (1,))]),
 ])
 def test_split_claims(text: str, drafts: list[tuple[str, tuple[int, ...]]]) -> None:
-    assert split_claims(text) == [Draft(content, markers) for content, markers in drafts]
+    assert split_claims(text) == [Segment(content, markers) for content, markers in drafts]
 
 
 def test_marker_and_refusal_detection() -> None:

@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import replace
 
+from rag.markup import Segment
 from rag.types import Answer, Citation, answer_json
 from ui import panels, render
 
@@ -21,8 +22,14 @@ def _cite(doc: str, text: str, n: int = 1, highlight: tuple[int, int] | None = N
     return Citation(n, source, start, start + len(text), text, 0.9, highlight)
 
 
-def _answer(citations: tuple[Citation, ...], text: str, refused: bool = False) -> Answer:
-    return Answer("q?", text, citations, refused, "seed", 0.9)
+def _part(text: str, *markers: int, bold: str | None = None) -> Segment:
+    """A sentence citing ``markers``, the phrase ``bold`` highlighted."""
+    at = -1 if bold is None else text.index(bold)
+    return Segment(text, markers, () if bold is None else ((at, at + len(bold)),))
+
+
+def _answer(citations: tuple[Citation, ...], *parts: Segment, refused: bool = False) -> Answer:
+    return Answer("q?", parts, citations, refused, "seed", 0.9)
 
 
 def _plain(markup: str) -> str:
@@ -30,7 +37,7 @@ def _plain(markup: str) -> str:
 
 
 def test_answer_text_is_escaped_with_our_markup_only() -> None:
-    out = render.render_answer_text(f"{EVIL} **1987** [1]", turn=0)
+    out = render.render_answer_text((_part(f"{EVIL} 1987", 1, bold="1987"),), turn=0)
     assert "<script" not in out and "<img" not in out and "javascript:alert(1))" in out
     assert "&lt;script&gt;" in out and "&lt;img src=x onerror=&quot;" in out
     assert '<strong class="answer-phrase">1987</strong>' in out
@@ -39,8 +46,10 @@ def test_answer_text_is_escaped_with_our_markup_only() -> None:
 
 
 def test_half_streamed_bold_and_long_answers() -> None:
-    assert "**" not in render.render_answer_text("The bridge was completed in **19")
-    long = render.render_answer_text("word " * 10_000)
+    bridge = (_part("The bridge was completed in 1937.", 1, bold="1937"),)
+    half = render.render_answer_text(bridge, shown_chars=len("The bridge was completed in **19"))
+    assert "**" not in half and half.endswith("completed in 19")
+    long = render.render_answer_text((_part("word " * 10_000),))
     assert len(long) < render.MAX_ANSWER_CHARS + 100 and "more characters" in long
 
 
@@ -68,7 +77,8 @@ def test_context_bounds_stay_in_paragraph_and_reach() -> None:
 def test_citation_with_evil_document_is_escaped() -> None:
     doc = f"Intro. The tower is 212 metres tall {EVIL}. Outro."
     c = _cite(doc, f"The tower is 212 metres tall {EVIL}.", source='<b onmouseover="x">.md')
-    out = render.render_answer(_answer((c,), "The tower is **212** [1]"), {c.source: doc}, 0)
+    answer = _answer((c,), _part("The tower is 212", 1, bold="212"))
+    out = render.render_answer(answer, {c.source: doc}, 0)
     assert "<script" not in out and "<img" not in out and "<b onmouseover" not in out
     assert "&lt;b onmouseover=&quot;x&quot;&gt;.md" in out
     assert EVIL in _plain(out)
@@ -81,12 +91,13 @@ def test_context_falls_back_when_document_differs() -> None:
 
 
 def test_refused_answer_has_its_own_class() -> None:
-    refused = render.render_answer(_answer((), "The documents don't say.", refused=True), {})
-    answered = render.render_answer(_answer((), "Yes [1]"), {})
+    refused = render.render_answer(
+        _answer((), _part("The documents don't say."), refused=True), {})
+    answered = render.render_answer(_answer((), _part("Yes", 1)), {})
     assert 'class="msg bot refused"' in refused and "refused-label" in refused
     assert 'class="msg bot answer"' in answered and "refused" not in answered
-    streaming = render.render_answer(_answer((_cite(DOC, "Beta sentence."),), "Beta [1]"), {},
-                                     0, shown_chars=4)
+    streaming = render.render_answer(
+        _answer((_cite(DOC, "Beta sentence."),), _part("Beta", 1)), {}, 0, shown_chars=4)
     assert "streaming" in streaming and "citation" not in streaming
 
 
@@ -131,7 +142,7 @@ def test_documents_list_and_status_escape_names() -> None:
 
 def test_answer_json_is_the_api_shape() -> None:
     c = _cite(DOC, "Beta sentence.")
-    got = answer_json(_answer((c,), "Beta [1]"))
+    got = answer_json(_answer((c,), _part("Beta", 1)))
     assert got == {"question": "q?", "answer": "Beta [1]", "refused": False,
                    "citations": [{"n": 1, "source": "docs/a.txt", "page": None, "start": c.start,
                                   "end": c.end, "text": "Beta sentence.", "score": 0.9}],
@@ -158,7 +169,7 @@ def test_a_pdf_citation_names_its_page_and_the_viewer_shows_that_page() -> None:
 
 def test_copy_text_and_status_line_are_escaped() -> None:
     c = _cite(DOC, "Gamma sentence holds 42 apples.", highlight=(21, 23))
-    answer = _answer((c,), 'Gamma <i>"x"</i> holds **42** apples. [1]')
+    answer = _answer((c,), _part('Gamma <i>"x"</i> holds 42 apples.', 1, bold="42"))
     out = render.render_answer(answer, {"docs/a.txt": DOC}, 0)
     copy = re.search(r'data-copy="([^"]*)"', out)
     assert copy is not None
@@ -168,3 +179,8 @@ def test_copy_text_and_status_line_are_escaped() -> None:
     line = panels.render_status_line("<c>", 2, "openai:<m>", "timed out <b>")
     assert "&lt;c&gt;" in line and "openai:&lt;m&gt;" in line and "<b>" not in line
     assert "2 documents" in line and "the last answer is extractive: timed out" in line
+
+
+def test_a_bold_mark_a_model_left_open_is_not_shown() -> None:
+    out = render.render_answer_text((Segment("It opened in **May 1937.", (1,)),), turn=0)
+    assert "**" not in out and out.startswith("It opened in May 1937. <sup")
