@@ -12,10 +12,12 @@ PRONOUNS = frozenset(
     "such same former latter".split()
 )
 
-NUMBER_WORDS = frozenset(
+SMALL_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                 "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+"""Number words by value: ``SMALL_NUMBERS[n]`` spells ``n``."""
+NUMBER_WORDS = frozenset(SMALL_NUMBERS) | frozenset(
     """
-    zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
-    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+    thirty forty fifty sixty seventy eighty ninety
     hundred hundreds thousand thousands million millions billion billions dozen dozens
     """.split()
 )

@@ -20,12 +20,10 @@ from rag.answer_type import highlight_span
 from rag.compose import refusal
 from rag.markup import Segment, segment_of, split_claims
 from rag.reader import Passage, Reader, title_of
-from rag.text import Question, numbers
+from rag.text import SMALL_NUMBERS, Question, numbers
 from rag.types import Answer, Candidate, Citation, Claim, Verdict
 
-_SMALL_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve "
-                  "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
-_NUMBER_VALUE = {w: str(i) for i, w in enumerate(_SMALL_NUMBERS)}
+_NUMBER_VALUE = {w: str(i) for i, w in enumerate(SMALL_NUMBERS)}
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|nobody|nothing|cannot|without)\b"
                        r"|n['’]t\b", re.I)
 
