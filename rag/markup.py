@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from index.segment import split_sentences
+
 Span = tuple[int, int]
 PieceKind = Literal["text", "bold", "marker"]
 
@@ -75,15 +77,11 @@ def render(parts: Sequence[Segment], *, bold: bool = True, markers: bool = True)
 _MARKER_SRC = r"\[\s*\d{1,4}(?:\s*[,;]\s*\d{1,4})*\s*\]"
 _MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")
 _SPACED_MARKER = re.compile(r"\s*" + _MARKER_SRC)
-_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*" + _MARKER_SRC + r")*(?=\s|$)")
+_TRAILING_MARKERS = re.compile(r"([.!?…][\"'”’)]*)((?:\s*" + _MARKER_SRC + r")+)(?=\s|$)")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?…])")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
 _OUR_MARKUP = re.compile(r"\[\d+\]|\*\*")
-_ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs mr mrs ms dr prof st jr sr no fig gen gov sen rep inc ltd co corp dept "
-    "approx ca cf al".split())
-
 
 def has_markers(text: str) -> bool:
     return _MARKER.search(text) is not None
@@ -134,36 +132,16 @@ def segment_of(content: str, markers: tuple[int, ...] = ()) -> Segment:
     return Segment("".join(text), markers, tuple(spans))
 
 
-def _abbreviation(head: str, end: str) -> bool:
-    """Whether the full stop ending ``head`` ends an abbreviation or an initial, not a
-    sentence (never when a marker follows it)."""
-    if end != ".":
-        return False
-    token = head.rsplit(None, 1)[-1].lstrip("(\"'“‘").rstrip(".").lower()
-    return (token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
-            or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", token) is not None)
-
-
 def split_claims(text: str) -> list[Segment]:
     """Sentences of a model's ``text`` with the markers each carries (markers after a
     sentence's full stop belong to it; a line holding only markers belongs to the sentence
     before). Each segment's text is the sentence without markers, as the model wrote it.
-
-    This is the splitter for a model's output, not :func:`index.segment.split_sentences`
-    (the splitter of documents): markers follow a full stop here ("... in 1937. [2] It ..."),
-    which a document splitter reads as the opening bracket of the next sentence, and a
-    sentence may start with any character that is not lower case."""
+    Sentences are split as documents are (:func:`index.segment.split_sentences`), once the
+    markers that follow a full stop ("... in 1937. [2] It ...") are moved before it."""
     pieces_: list[str] = []
     for raw_line in text.splitlines():
-        line = _BULLET.sub("", raw_line).strip()
-        start = 0
-        for m in _END.finditer(line):
-            rest = line[m.end():].lstrip()
-            if rest and (rest[0].islower() or _abbreviation(line[:m.end()], m.group(0))):
-                continue  # "e.g. this", "U.S. officials", "Dr. Smith": one sentence
-            pieces_.append(line[start:m.end()])
-            start = m.end()
-        pieces_.append(line[start:])
+        line = _TRAILING_MARKERS.sub(r"\2\1", _BULLET.sub("", raw_line).strip())
+        pieces_ += [s.text for s in split_sentences(line)] or [line]
     claims: list[Segment] = []
     for piece in pieces_:
         content, cited = strip_markers(piece), tuple(dict.fromkeys(marker_numbers(piece)))

@@ -7,9 +7,9 @@ the only markup in the output is our own. Long texts are capped so the page neve
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from index.segment import split_sentences
 from rag.export import plain_text
 from rag.markup import Piece, Segment, pieces, render, without_markers
 from rag.types import Answer, Citation, Claim
@@ -20,12 +20,6 @@ MAX_CITATION_CHARS = 2_000
 CONTEXT_CHARS = 400
 """How far the context of a citation reaches on each side, at most."""
 CONTEXT_SENTENCES = 2
-
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
-"""Where the context shown around a citation may start or stop: any end mark followed by white
-space (looser than :mod:`index.segment`, which also wants a capital next and knows
-abbreviations)."""
-
 
 def esc(text: object) -> str:
     """Escape any text for HTML content and attribute values."""
@@ -93,9 +87,7 @@ def context_bounds(doc_text: str, start: int, end: int, sentences: int = CONTEXT
     if para >= 0:
         lo, left = lo + para + 2, left[para + 2:]
     cut = lo > 0 and para < 0  # the reach cut a sentence in two
-    ends = [m.end() for m in _SENTENCE_END.finditer(left)]
-    if ends and ends[-1] == len(left):
-        ends.pop()  # the boundary right before the cited sentence
+    ends = [s.start for s in split_sentences(left)[1:]]  # each sentence after the first
     if len(ends) >= sentences:
         lo += ends[-sentences]
     elif cut and ends:
@@ -106,7 +98,8 @@ def context_bounds(doc_text: str, start: int, end: int, sentences: int = CONTEXT
     if para >= 0:
         hi, right = end + para, right[:para]
     cut = hi < len(doc_text) and para < 0
-    ends = [m.end() for m in _SENTENCE_END.finditer(right)]
+    found = split_sentences(right)
+    ends = [s.end for s in (found[:-1] if cut else found)]  # a sentence the reach cut is left out
     if len(ends) >= sentences:
         hi = end + ends[sentences - 1]
     elif cut and ends:

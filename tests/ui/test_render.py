@@ -68,7 +68,8 @@ def test_context_bounds_stay_in_paragraph_and_reach() -> None:
     c = _cite(DOC, "Last paragraph.")
     lo, hi = render.context_bounds(DOC, c.start, c.end)
     assert (lo, hi) == (c.start, c.end)
-    long = "x" * 5000 + ". Near one. Near two. Cited here. After one. After two. " + "y" * 5000
+    # sentences as the indexer splits them: the long ones around are cut by the reach
+    long = "X" * 5000 + ". Near one. Near two. Cited here. After one. After two. " + "Y" * 5000
     start = long.index("Cited here.")
     lo, hi = render.context_bounds(long, start, start + len("Cited here."))
     assert long[lo:hi].strip() == "Near one. Near two. Cited here. After one. After two."
