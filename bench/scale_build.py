@@ -187,7 +187,7 @@ def commit(store: Store, doc_metas: list[dict[str, Any]]) -> None:
     version of the store does it (a generation number, or a version token)."""
     generation = max((int(m.get("generation", 0)) for m in doc_metas), default=0)
     if hasattr(store, "commit"):
-        store.commit(generation)
+        store.commit(generation, (store.count(""), store.count(SENTENCES)))
     else:
         store.bump_version()
 

@@ -66,21 +66,17 @@ class DocRecord:
     pages: str
     id: str = ""
     generation: int = 0
-    """The generation whose commit made it live (0: written before generations existed)."""
+    """The generation whose commit made it live."""
     gone: int = NEVER
     """The generation whose commit replaced or removed it."""
-    folders: tuple[str, ...] | None = None
-    """The folders its source lies in (None: written before records named them)."""
+    folders: tuple[str, ...] = ()
+    """The folders its source lies in (see :func:`index.records.folders_of`)."""
     root: str = ""
-    """The folder its source is named relative to ("": written before records named it)."""
+    """The folder its source is named relative to."""
 
     @property
     def key(self) -> Version:
         return self.source, self.sha256
-
-    @property
-    def has_folders(self) -> bool:
-        return self.folders is not None
 
     def live_at(self, generation: int) -> bool:
         return self.generation <= generation < self.gone
@@ -103,10 +99,9 @@ class DocRecord:
         return DocRecord(
             source=str(meta["source"]), sha256=str(meta["doc_sha"]), kind=str(meta["kind"]),
             sentences=int(meta["sentences"]), chunks=int(meta["chunks"]),
-            indexed_at=float(meta["indexed_at"]), pages=str(meta.get("pages", "")), id=id_,
-            generation=int(meta.get("generation", 0)), gone=int(meta.get("gone", NEVER)),
-            folders=tuple(meta["dirs"]) if isinstance(meta.get("dirs"), list) else None,
-            root=str(meta.get("root") or ""))
+            indexed_at=float(meta["indexed_at"]), pages=str(meta["pages"]), id=id_,
+            generation=int(meta["generation"]), gone=int(meta["gone"]),
+            folders=tuple(str(f) for f in meta["dirs"]), root=str(meta["root"]))
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,18 @@ class CollectionNotFound(RagError):
         self.name = name
 
 
+class OlderCollection(RagError):
+    """A collection written by an older version of this program, in a format it no longer
+    reads."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"the collection {name!r} was written by an older version of this program and "
+            "cannot be read: rebuild it from its files with `rag index PATH ... --rebuild "
+            f"--collection {name}` (or delete it: rag collections --delete {name})")
+        self.name = name
+
+
 class InvalidCollectionName(RagError):
     """A collection name that Chroma cannot hold."""
 

@@ -12,8 +12,8 @@ then commits the vectors, the one write readers switch on. So a reader of versio
 the folder whose ``VERSION`` is ``v``: its terms and the vectors are of the same state, and a
 run that dies at any point leaves the committed folder as it was.
 
-A folder that is missing or names another version (a collection indexed before the lexical
-index existed, a data folder copied without it) is never rebuilt on a question: readers get
+A folder that is missing or names another version (a data folder copied without it, a folder
+of another format) is never rebuilt on a question: readers get
 :class:`index.errors.LexicalIndexMissing`, and the next indexing run of the collection (or
 ``rag index --repair``) rebuilds it once from Chroma. After a commit, folders older than the
 previous generation are deleted; the previous one stays for readers that read its version just

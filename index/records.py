@@ -108,15 +108,12 @@ def spans_of(chunk: Chunk) -> str:
 
 def chunk_record(id_: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
     """A stored chunk, decoded from its text and metadata, with the records of the sentences it
-    holds (``sentences`` is None for a chunk written before chunks kept their spans)."""
+    holds."""
     source, sha = str(meta["source"]), str(meta["doc_sha"])
     ids = tuple(str(meta["sentence_ids"]).split(","))
-    spans = meta.get("spans")
-    if not isinstance(spans, str) or not spans:
-        return ChunkRecord(id_, source, sha, text, ids, None)
-    first, start, prev = int(meta["first"]), int(meta["start"]), str(meta.get("prev", ""))
+    first, start, prev = int(meta["first"]), int(meta["start"]), str(meta["prev"])
     sentences = []
-    for i, (sid, span) in enumerate(zip(ids, spans.split(","), strict=True)):
+    for i, (sid, span) in enumerate(zip(ids, str(meta["spans"]).split(","), strict=True)):
         a, b = (int(x) for x in span.split(":"))
         sentence = text[a:b]
         sentences.append(SentenceRecord(source, first + i, start + a, start + b, sentence,
@@ -129,7 +126,7 @@ def sentence_record(id_: str, text: str, meta: dict[str, Any]) -> SentenceRecord
     """A stored sentence, decoded from its text and metadata."""
     return SentenceRecord(str(meta["source"]), int(meta["index"]), int(meta["start"]),
                           int(meta["end"]), text, id_, str(meta["doc_sha"]),
-                          str(meta.get("prev", "")))
+                          str(meta["prev"]))
 
 
 def mean_vector(vectors: Vectors) -> Vectors:

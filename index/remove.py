@@ -16,6 +16,7 @@ from typing import Any
 
 from index import lexical
 from index.docrecord import DocRecord
+from index.errors import OlderCollection
 from index.lexical import LexicalWriter
 from index.lock import collection_lock
 from index.settings import IndexSettings
@@ -92,7 +93,12 @@ def delete_collection(settings: IndexSettings, client: Any, collection: str) -> 
     name = check_name(collection)
     with collection_lock(settings.data_dir, name):
         store = Store(client, name).require()
-        gen = Generation.open(store)
+        try:
+            gen = Generation.open(store)
+        except OlderCollection:  # nothing of it can be read: it goes as it is
+            store.drop()
+            lexical.drop(settings.lexical_dir, name)
+            return 0
         # every chunk goes, so the empty generation needs no repair of a missing lexical index
         gen.lexical = LexicalWriter.start(settings.lexical_dir, name, gen.committed, gen.number)
         held = len(gen.live)

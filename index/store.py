@@ -7,12 +7,13 @@ For a corpus ``NAME``:
   generation range in which it is live (``generation <= g < gone``).
 
 Versions: the ``NAME__docs`` collection's metadata holds the committed ``generation`` (and a
-``version`` token that changes with it). An indexing run writes every new document version
-(chunks and sentences first, then its document record) under the next generation, marks the
-records it replaces or removes as gone from that generation, and only then commits it, in one
-metadata write: the switch. A reader takes the document records live at the committed
-generation and keeps only chunks and sentences whose ``(source, doc_sha)`` one of them owns, so
-it sees the whole old version or the whole new one, never a mix and never a half-written file.
+``version`` token that changes with it) and the ``format`` of the records (:data:`FORMAT`). An
+indexing run writes every new document version (chunks and sentences first, then its document
+record) under the next generation, marks the records it replaces or removes as gone from that
+generation, and only then commits it, in one metadata write: the switch. A reader takes the
+document records live at the committed generation and keeps only chunks and sentences whose
+``(source, doc_sha)`` one of them owns, so it sees the whole old version or the whole new one,
+never a mix and never a half-written file.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from index.docrecord import NEVER, DocRecord, Snapshot, Version, newest_live
-from index.errors import CollectionNotFound, InvalidCollectionName, StoreUnavailable
+from index.errors import (
+    CollectionNotFound,
+    InvalidCollectionName,
+    OlderCollection,
+    StoreUnavailable,
+)
 from index.settings import IndexSettings
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
@@ -36,6 +42,10 @@ _PAGE = 5000
 _OR_BATCH = 100
 _IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
+FORMAT = 1
+"""The format of the records this version writes, named by every commit. A collection whose
+committed state names no format (or another) was written by an older version: it is refused
+(:class:`index.errors.OlderCollection`), never read another way."""
 
 T = TypeVar("T")
 
@@ -149,10 +159,21 @@ class Store:
         return str(meta.get("version", "")), int(meta.get("generation", 0))
 
     def state(self) -> dict[str, Any]:
-        """The committed state's metadata: version, generation, and (when known) the chunk and
-        sentence totals of its documents and whether every document record names its folders
-        (``scoped``: a run may then read only the records it needs)."""
-        return dict(self.client.get_collection(self.name + DOCS).metadata or {})
+        """The committed state's metadata: format, version, generation, and the chunk and
+        sentence totals of its documents (empty before the first commit). Raises
+        :class:`OlderCollection` when an older version wrote the collection."""
+        meta = dict(self.client.get_collection(self.name + DOCS).metadata or {})
+        if meta.get("format") != FORMAT and (meta or self._written_before_versions()):
+            raise OlderCollection(self.name)
+        return meta
+
+    def _written_before_versions(self) -> bool:
+        """Whether the collection holds document records but was never committed by a version
+        that names its state: its records carry no generation (a first run that died before
+        its commit leaves records that do)."""
+        got = self.col(DOCS).get(limit=1, include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return bool(metas) and "generation" not in (metas[0] or {})
 
     def committed_elsewhere(self, version: str) -> bool:
         """Whether ``version`` was committed by another process into the embedded database.
@@ -168,47 +189,33 @@ class Store:
         """Changes whenever an indexing run changed the collection (readers cache on it)."""
         return self.committed()[0]
 
-    def commit(self, generation: int, totals: tuple[int, int] | None = None,
-               scoped: bool = False, version: str | None = None) -> None:
+    def commit(self, generation: int, totals: tuple[int, int],
+               version: str | None = None) -> None:
         """Make ``generation`` the one readers see: a single write of the collection metadata.
-        ``totals``: the chunks and sentences its documents hold, when known; ``version``: the
-        new version's name (default: a fresh one)."""
-        self.set_state(version or uuid.uuid4().hex, generation, totals, scoped)
-
-    def set_state(self, version: str, generation: int, totals: tuple[int, int] | None,
-                  scoped: bool) -> None:
+        ``totals``: the chunks and sentences its documents hold; ``version``: the new
+        version's name (default: a fresh one)."""
+        version = version or uuid.uuid4().hex
         with _here_lock:
             _committed_here.add(version)
-        meta: dict[str, Any] = {"version": version, "generation": generation}
-        if totals is not None:
-            meta |= {"chunks": totals[0], "sentences": totals[1], "scoped": scoped}
-        self.col(DOCS).modify(metadata=meta)
+        self.col(DOCS).modify(metadata={
+            "format": FORMAT, "version": version, "generation": generation,
+            "chunks": totals[0], "sentences": totals[1]})
 
     def doc_records(self) -> list[DocRecord]:
         """Every stored document record: live, replaced, or written by an unfinished run."""
         return [DocRecord.from_meta(id_, meta) for id_, meta in self._iter_meta(DOCS)]
 
     def doc_records_of(self, sources: Iterable[str], folders: Iterable[str],
-                       after: int) -> tuple[list[DocRecord], bool]:
+                       after: int) -> list[DocRecord]:
         """The document records of ``sources`` and of every source inside ``folders`` (see
         :func:`index.records.folders_of`), and every record a later or unfinished run left
         (generation over ``after``, or marked gone). One query each, not a full scan."""
-        # "$lt", not "$ne": a record without the key (written before generations) is not gone
         wheres: list[dict[str, Any]] = [{"gone": {"$lt": NEVER}}, {"generation": {"$gt": after}}]
         wheres += [{"dirs": {"$contains": f}} for f in sorted(set(folders))]
         names = sorted(set(sources))
         wheres += [{"source": {"$in": part}} for part in _batches(names, _IN_BATCH)]
         found = {id_: meta for w in wheres for id_, meta in self._iter_meta(DOCS, w)}
-        records = [DocRecord.from_meta(i, m) for i, m in found.items()]
-        return records, all(r.has_folders for r in records)
-
-    def add_folders(self, records: Sequence[DocRecord],
-                    folders: Callable[[str], list[str]]) -> None:
-        """Give document records written before records named their folders those folders."""
-        col = self.col(DOCS)
-        for part in _batches(records, self.max_batch):
-            col.update(ids=[r.id for r in part], metadatas=[{"dirs": folders(r.source)}
-                                                            for r in part])
+        return [DocRecord.from_meta(i, m) for i, m in found.items()]
 
     def _read_committed(self, read: Callable[[int], T]) -> tuple[str, int, T]:
         """``read(generation)`` of the committed state, between two reads of the version and

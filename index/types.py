@@ -72,9 +72,8 @@ class ChunkRecord:
     doc_sha: str
     text: str
     sentence_ids: tuple[str, ...]
-    sentences: tuple[SentenceRecord, ...] | None
-    """Its sentences' records (None for a chunk written before chunks kept their offsets:
-    they are then read from the sentence collection)."""
+    sentences: tuple[SentenceRecord, ...]
+    """Its sentences' records, in order."""
 
     @property
     def key(self) -> Version:

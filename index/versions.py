@@ -21,7 +21,6 @@ from pathlib import Path
 from index import lexical
 from index.docrecord import NEVER, DocRecord, Version, newest_live
 from index.lexical import LexicalWriter
-from index.records import folders_of
 from index.store import DOCS, SENTENCES, Store
 
 
@@ -42,8 +41,6 @@ class Generation:
     """Live records this generation replaces or removes."""
     totals: tuple[int, int] = (0, 0)
     """Chunks and sentences of the committed state's documents."""
-    scoped: bool = False
-    """Every document record names its folders (see :meth:`open`)."""
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Chunks and sentences of each new version this generation writes."""
     lexical: LexicalWriter | None = None
@@ -64,20 +61,18 @@ class Generation:
         """Read the committed state and repair what an interrupted run left behind.
 
         A run that names the ``sources`` it indexes and the ``folders`` it indexes whole reads
-        only their document records and those of unfinished runs, when the collection allows it
-        (every record names its folders, the totals are kept); otherwise it reads every record,
-        and gives old records their folders so the next run need not."""
+        only their document records and those of unfinished runs (every record names its
+        folders); one that may touch any document (``folders`` None: it indexes the base
+        folder itself; or a removal) reads every record. Raises
+        :class:`index.errors.OlderCollection` for a collection an older version wrote."""
         store.col(DOCS)  # created on the first run
         state = store.state()
         version, committed = str(state.get("version", "")), int(state.get("generation", 0))
-        totals: tuple[int, int] | None = None
-        if sources is not None and folders is not None and state.get("scoped"):
-            records, scoped = store.doc_records_of(sources, folders, committed)
-            totals = int(state["chunks"]), int(state["sentences"])
+        totals = int(state.get("chunks", 0)), int(state.get("sentences", 0))
+        if sources is not None and folders is not None:
+            records = store.doc_records_of(sources, folders, committed)
         else:
             records = store.doc_records()
-            store.add_folders([r for r in records if not r.has_folders], folders_of)
-            scoped = True
         live, others = newest_live(records, committed)
         pending: dict[str, DocRecord] = {}
         stale: list[DocRecord] = []
@@ -94,10 +89,7 @@ class Generation:
         if stale:
             store.delete_versions({r.key for r in stale} - owned)
             store.delete_docs([r.id for r in stale])
-        if totals is None:  # every record was read
-            totals = (sum(r.chunks for r in live.values()),
-                      sum(r.sentences for r in live.values()))
-        gen = Generation(store, committed, version, live, pending, totals=totals, scoped=scoped)
+        gen = Generation(store, committed, version, live, pending, totals=totals)
         gen.drop_orphans()
         if lexical_root is not None:
             repair_lexical(store, lexical_root, progress)
@@ -164,8 +156,6 @@ class Generation:
             self.drop_pending(source)
         if not (self.changed or force):
             self.abandon()
-            if self.scoped and not self.store.state().get("scoped"):  # old records were named
-                self.store.set_state(self.version, self.committed, self.totals, scoped=True)
             return False
         self.store.set_gone([r.id for r in self.replaced], self.number)
         totals = (self.totals[0] + sum(c for c, _ in self.sizes.values())
@@ -176,7 +166,7 @@ class Generation:
         if self.lexical is not None:
             self.lexical.delete({r.key for r in self.replaced} - set(self.written.values()))
             self.lexical.commit(version)
-        self.store.commit(self.number, totals, self.scoped, version)  # readers switch here ...
+        self.store.commit(self.number, totals, version)  # readers switch here ...
         return True
 
     def abandon(self) -> None:
@@ -200,14 +190,7 @@ def repair_lexical(store: Store, root: Path, progress: bool = False) -> bool:
     the vectors (under the collection's lock); whether it had to."""
     version, generation = store.committed()
     if lexical.is_current(root, store.name, version, generation):
-        if version or not store.count(""):
-            return False
-        # written before collections had versions: name its state, then index it
-        version = uuid.uuid4().hex
-        snapshot = replace(store.snapshot(), version=version)
-        lexical.rebuild(store.col(""), snapshot, root, store.name, store.count(""), progress)
-        store.set_state(version, generation, None, scoped=False)
-        return True
+        return False
     lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), progress)
     return True
 

@@ -156,7 +156,8 @@ class Retriever:
         """Sentences of the chunk hits, plus the nearest sentences (see :meth:`nearest`), plus
         the first ``heads`` sentences of the hit documents (their title or dateline)."""
         store = self.store
-        rows, rank_of, context_of, unread = _held(hits)
+        rows, rank_of, context_of = _held(hits)
+        unread: list[str] = []
         if heads and hits:
             for sid in reads.head_sentence_ids(store, sorted({h.source for h in hits}), heads):
                 rank_of.setdefault(sid, 0.0)
@@ -192,24 +193,20 @@ class Retriever:
 
 
 def _held(hits: list[ChunkHit]) -> tuple[dict[str, SentenceRecord], dict[str, float],
-                                         dict[str, str], list[str]]:
-    """The sentence records the hit chunks hold, each sentence's rank and context (the best
-    chunk holding it: hits come best first), and the ids of sentences whose chunk was written
-    before chunks kept their sentences' offsets (to be read from the sentence collection)."""
+                                         dict[str, str]]:
+    """The sentence records the hit chunks hold, and each sentence's rank and context (the best
+    chunk holding it: hits come best first)."""
     rows: dict[str, SentenceRecord] = {}
     rank_of: dict[str, float] = {}
     context_of: dict[str, str] = {}
-    unread: list[str] = []
     for hit in hits:
         chunk = hit.chunk
         for sid in chunk.sentence_ids:
             if sid not in rank_of:
                 rank_of[sid], context_of[sid] = hit.rrf, chunk.text
-        if chunk.sentences is None:
-            unread.extend(chunk.sentence_ids)
-        for record in chunk.sentences or ():
+        for record in chunk.sentences:
             rows.setdefault(record.id, record)
-    return rows, rank_of, context_of, unread
+    return rows, rank_of, context_of
 
 
 def _similarities(got: StoredVectors, query_vector: Vectors) -> list[tuple[str, float]]:

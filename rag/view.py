@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from index.docrecord import DocRecord, Version
-from index.errors import LexicalIndexMissing
 from index.lexical import LexicalReader
 from index.reads import doc_records_named
 from index.store import Store
@@ -26,8 +25,6 @@ class CorpusView:
         self.version, self.generation = store.committed()
         self.lexical = LexicalReader.open(lexical_root, store.name, self.version,
                                           self.generation)
-        if self.lexical is None and store.count(""):  # chunks from before versions existed
-            raise LexicalIndexMissing(store.name, lexical_root / store.name)
         self.n = self.lexical.n if self.lexical is not None else 0
         self._df: dict[str, int] = {}
         self._holds: dict[Version, bool] = {}

@@ -1,6 +1,7 @@
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +144,6 @@ def test_each_chunk_holds_its_sentence_records(indexer: Indexer, corpus: Path) -
             assert record == by_id[record.id]
             seen.add(record.id)
     assert seen == set(by_id)
-    old = chunk_record("c", "old chunk", {"sentence_ids": "a,b", "source": "x.txt",
-                                          "doc_sha": "f00"})
-    assert old.sentences is None and old.sentence_ids == ("a", "b")
 
 
 def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
@@ -156,10 +154,9 @@ def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
     other.mkdir()
     (other / "far.txt").write_text("The ferry leaves at noon. It returns at six.\n")
     indexer.build([corpus, other], "docs", base=corpus.parent)
-    assert Store(indexer.client, "docs").state()["scoped"] is True
 
     def full_scan(self: Store) -> None:
-        raise AssertionError("a scoped run read every document record")
+        raise AssertionError("a run over a folder read every document record")
 
     monkeypatch.setattr(Store, "doc_records", full_scan)
     (corpus / "notes.md").unlink()
@@ -173,39 +170,66 @@ def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
     assert (state["chunks"], state["sentences"]) == (store.count(), store.count(SENTENCES))
 
 
-def test_records_from_before_folders_were_kept_get_them(indexer: Indexer, corpus: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Records an older version wrote (no folders, no generation marks) get their folders on
-    the next run, which reads them all; the runs after it read only what they need."""
-    other = corpus.parent / "other"
-    other.mkdir()
-    (other / "far.txt").write_text("The ferry leaves at noon.\n")
-    base = corpus.parent
-    indexer.build([corpus, other], "docs", base=base)
+def written_by_an_older_version(store: Store) -> None:
+    """Make the committed state look as an older version left it: no format named."""
+    state = store.state()
+    store.col(DOCS).modify(metadata={k: v for k, v in state.items() if k != "format"}
+                           | {"scoped": True})
+
+
+def test_a_collection_an_older_version_wrote_is_refused_until_rebuilt(
+        indexer: Indexer, corpus: Path) -> None:
+    """A committed state that names no format was written by an older version: readers and
+    runs get an error saying to rebuild it (never read it another way); a rebuild makes it
+    current, and such a collection can still be deleted."""
+    from index.errors import OlderCollection
+    from index.remove import delete_collection, remove_documents
+    from index.store import FORMAT
+
+    indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
-    col = store.col(DOCS)
-    ids = col.get(include=[])["ids"]
-    col.update(ids=ids, metadatas=[{"dirs": None, "gone": None, "generation": None}] * len(ids))
-    store.set_state(store.committed()[0], 0, None, scoped=False)
-    assert not any(r.has_folders for r in store.doc_records())
-    report = indexer.build([corpus], "docs", base=base)  # nothing changed: reads all of them
-    assert report.unchanged == 2
-    assert sorted(r.folders for r in store.doc_records()) == [
-        (".", "corpus"), (".", "corpus"), (".", "other")]
-    assert store.state()["scoped"] is True
+    assert store.state()["format"] == FORMAT
+    written_by_an_older_version(store)
+    attempts: list[Callable[[], object]] = [
+        store.snapshot, store.version, lambda: store.document("corpus/seed.txt"),
+        lambda: indexer.build([corpus], "docs"), lambda: indexer.repair("docs"),
+        lambda: remove_documents(indexer.settings, indexer.client, "docs", ["corpus"])]
+    for attempt in attempts:
+        with pytest.raises(OlderCollection, match=r"older version.*--rebuild --collection docs"):
+            attempt()
+    report = indexer.build([corpus], "docs", rebuild=True)
+    assert report.indexed == 2
+    store = Store(indexer.client, "docs")
+    assert store.state()["format"] == FORMAT and len(store.docs()) == 2
+    assert indexer.build([corpus], "docs").unchanged == 2
 
-    read: list[int] = []
-    real = Store.doc_records_of
+    written_by_an_older_version(store)
+    assert delete_collection(indexer.settings, indexer.client, "docs") == 0
+    assert not store.exists()
+    assert not (indexer.settings.lexical_dir / "docs").exists()
 
-    def counted(self: Store, *args: Any) -> tuple[list[Any], bool]:
-        records, scoped = real(self, *args)
-        read.append(len(records))
-        return records, scoped
 
-    monkeypatch.setattr(Store, "doc_records_of", counted)
-    (corpus / "new.txt").write_text("The lighthouse was built in 1890.\n")
-    assert indexer.build([corpus], "docs", base=base).indexed == 1
-    assert read == [2]  # the folder's two documents, not the other folder's
+def test_only_records_without_a_committed_format_are_refused(indexer: Indexer) -> None:
+    """A new collection has no state until its first commit names the format; records a first
+    run left before its commit (they carry their generation) are not refused, records from
+    before collections had versions (no generation, no state) are."""
+    from index.errors import OlderCollection
+    from index.store import FORMAT
+
+    record = {"source": "a.txt", "doc_sha": "f00", "kind": "text", "sentences": 1,
+              "chunks": 1, "indexed_at": 0.0, "pages": "[]"}
+    unfinished = Store(indexer.client, "unfinished")
+    unfinished.col(DOCS).add(ids=["d"], embeddings=[[1.0, 0.0]], documents=["A."],
+                             metadatas=[record | {"generation": 1, "gone": 2**62,
+                                                 "dirs": ["."], "root": "/x"}])
+    assert unfinished.state() == {} and unfinished.committed() == ("", 0)
+    indexer.build([], "unfinished")
+    assert unfinished.state()["format"] == FORMAT
+
+    old = Store(indexer.client, "old")
+    old.col(DOCS).add(ids=["d"], embeddings=[[1.0, 0.0]], documents=["A."], metadatas=[record])
+    with pytest.raises(OlderCollection):
+        old.committed()
 
 
 def test_folders_outside_the_working_folder_keep_each_others_documents(

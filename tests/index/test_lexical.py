@@ -119,31 +119,3 @@ def test_rebuild_drops_the_old_lexical_index(tmp_path: Path, embedder: Embedder)
     assert store.committed()[1] == 1 and len(ids) == 2
     assert all_ids(folder) == ids
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
-
-
-def test_a_collection_from_before_versions_gets_one_and_its_lexical_index(
-        tmp_path: Path, embedder: Embedder) -> None:
-    """Records written before collections had versions (generation 0, no version): the repair
-    names the state and indexes it, and later runs build on that index."""
-    from index.store import DOCS
-
-    docs = tmp_path / "docs"
-    write(docs, TEXTS)
-    settings = IndexSettings(data_dir=tmp_path / "data")
-    indexer = Indexer(settings, embedder)
-    indexer.build([docs], NAME, base=tmp_path)
-    store = Store(indexer.client, NAME)
-    ids = store.col(DOCS).get()["ids"]
-    store.col(DOCS).update(ids=ids, metadatas=[{"generation": 0}] * len(ids))
-    store.set_state("", 0, None, scoped=False)
-    lexical.drop(settings.lexical_dir, NAME)
-    assert store.committed() == ("", 0)
-
-    assert indexer.repair(NAME)
-    store, folder, chunk_ids = committed(indexer)
-    assert store.version() and folder.name == "g0" and len(chunk_ids) == 3
-    assert all_ids(folder) == chunk_ids
-    write(docs, {"bridge.txt": "The Harnett bridge opened to carts in 1874."})
-    indexer.build([docs], NAME, base=tmp_path)
-    _, folder, chunk_ids = committed(indexer)
-    assert folder.name == "g1" and len(chunk_ids) == 4 and all_ids(folder) == chunk_ids

@@ -72,3 +72,30 @@ def test_index_repair_rebuilds_a_missing_lexical_index(
     assert "31" in capsys.readouterr().out
     assert main(["index", "--repair", "--collection", "canal", "--quiet"]) == 0
     assert "already current" in capsys.readouterr().out
+
+
+def test_a_collection_an_older_version_wrote_says_to_rebuild_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A question or a run over a collection an older version wrote (its state names no
+    format) gets an error naming the fix; `rag index --rebuild` makes it answer again."""
+    from index.settings import IndexSettings
+    from index.store import DOCS, Store, open_client
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "canal.txt").write_text("The Brenmoor canal has 31 locks. Barges use it in summer.")
+    assert main(["index", str(docs), "--collection", "canal", "--quiet"]) == 0
+    store = Store(open_client(IndexSettings(data_dir=Path(os.environ["RAG_DATA_DIR"]))),
+                  "canal")
+    state = store.state()
+    store.col(DOCS).modify(metadata={k: v for k, v in state.items() if k != "format"})
+    capsys.readouterr()
+    question = ["ask", "How many locks does the Brenmoor canal have?", "--collection", "canal"]
+    for command in (question, ["index", str(docs), "--collection", "canal", "--quiet"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "older version" in err and "--rebuild --collection canal" in err
+    assert main(["index", str(docs), "--collection", "canal", "--rebuild", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(question) == 0
+    assert "31" in capsys.readouterr().out
