@@ -185,6 +185,7 @@ def sets(data_dir: Path) -> dict[str, list[ClaimCase]]:
 
 def verify_check(min_support: float) -> Check:
     """The claim check of :mod:`rag.verify`, one claim citing one sentence."""
+    from index.types import SentenceRecord
     from rag.markup import Segment
     from rag.reader import MODEL_DIR, get_reader
     from rag.types import Candidate
@@ -195,8 +196,8 @@ def verify_check(min_support: float) -> Check:
     def check(cases: Sequence[ClaimCase]) -> list[str]:
         out = []
         for c in cases:
-            evidence = [Candidate("e", c.source, 0, 0, len(c.sentence), c.sentence, 0.0, 0.0,
-                                  0.0, True)]
+            record = SentenceRecord(c.source, 0, 0, len(c.sentence), c.sentence, "e", "", "")
+            evidence = [Candidate(record, 0.0, 0.0, 0.0, True)]
             out.append(check_claim(Segment(c.claim, (1,)), evidence, reader, min_support)[2])
         return out
 

@@ -170,9 +170,8 @@ def score_sentences(
         features = tuple(round(row[name], 6) for name in FEATURES)
         named = dict(zip(FEATURES, features, strict=True))
         s = r.sentence
-        out.append(Candidate(s.id, s.source, s.index, s.start, s.end, s.text, named["dense"],
-                             named["lexical"], scorer.score(features), bool(named["fits"]),
-                             features))
+        out.append(Candidate(s, named["dense"], named["lexical"], scorer.score(features),
+                             bool(named["fits"]), features))
     out.sort(key=lambda c: (-c.score, c.source, c.index))
     return out
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from index.types import SentenceRecord
 from rag.markup import Segment, render
 
 
@@ -13,17 +14,37 @@ from rag.markup import Segment, render
 class Candidate:
     """A retrieved sentence with its scores (internal to answering, kept for evaluation)."""
 
-    id: str
-    source: str
-    index: int
-    start: int
-    end: int
-    text: str
+    sentence: SentenceRecord
+    """The stored sentence it is."""
     dense: float
     lexical: float
     score: float
     fits: bool
     features: tuple[float, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.sentence.id
+
+    @property
+    def source(self) -> str:
+        return self.sentence.source
+
+    @property
+    def index(self) -> int:
+        return self.sentence.index
+
+    @property
+    def start(self) -> int:
+        return self.sentence.start
+
+    @property
+    def end(self) -> int:
+        return self.sentence.end
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 reader's probabilities rank and choose sentences."""
 
 from index.terms import terms
+from index.types import SentenceRecord
 from rag.select import FEATURES, choose, coverage, read_candidates
 from rag.types import Candidate
 
@@ -29,8 +30,8 @@ def test_no_question_words_cover_nothing() -> None:
 
 
 def candidate(i: int, score: float, fits: bool = True) -> Candidate:
-    return Candidate(f"s{i}", "doc.txt", i, i * 10, i * 10 + 5, f"sentence {i}", 0.0, 0.0,
-                     score, fits, (0.0,) * len(FEATURES))
+    record = SentenceRecord("doc.txt", i, i * 10, i * 10 + 5, f"sentence {i}", f"s{i}", "h", "")
+    return Candidate(record, 0.0, 0.0, score, fits, (0.0,) * len(FEATURES))
 
 
 def test_read_candidates_rank_by_the_readers_probability() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from index.types import SentenceRecord
 from rag.compose import refusal_text
 from rag.markup import Segment, has_markers, split_claims, strip_markers
 from rag.reader import Reader, get_reader
@@ -30,8 +31,8 @@ def candidates() -> tuple[Candidate, ...]:
     sentences = [s if s.endswith(".") else s + "." for s in DOC.split(". ")]
     for i, sentence in enumerate(sentences):
         start = DOC.index(sentence)
-        out.append(Candidate(f"c{i}", SOURCE, i, start, start + len(sentence), sentence,
-                             0.0, 0.0, round(0.9 - i / 10, 2), True))
+        record = SentenceRecord(SOURCE, i, start, start + len(sentence), sentence, f"c{i}", "h", "")
+        out.append(Candidate(record, 0.0, 0.0, round(0.9 - i / 10, 2), True))
     return tuple(out)
 
 
