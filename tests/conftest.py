@@ -41,6 +41,13 @@ SEED_SOURCE = "seeds/azernews-2023-01-23-landmines.txt"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def free_port() -> int:
+    """A TCP port free on loopback now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def orphan_versions(store: Store) -> set[Version]:
     """Versions of chunk or sentence records that no committed document record owns."""
     return store.stored_versions() - {d.key for d in store.docs().values()}

@@ -21,14 +21,9 @@ from index.settings import IndexSettings
 from index.store import DOCS, SENTENCES, Store
 from rag.pipeline import Engine
 from rag.settings import Settings
+from tests.conftest import free_port
 
 CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

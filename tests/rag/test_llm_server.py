@@ -26,6 +26,7 @@ from rag.generate import chat_model
 from rag.pipeline import Engine
 from rag.settings import Settings
 from rag.types import Answer
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.llm
 
@@ -35,12 +36,6 @@ QUESTIONS = ("How many Azerbaijanis became victims of landmine explosions?",
              "Who is responsible for planting the landmines?",
              "What's the weather forecast for Baku tomorrow?")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from index.embed import Embedder
 from rag.pipeline import Engine
-from tests.conftest import seeded_engine
+from tests.conftest import free_port, seeded_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -21,13 +20,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
 LOOPBACK = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +37,7 @@ def app_url(ui_engine: Engine) -> Iterator[str]:
     demo.queue()
     for attempt in range(3):
         try:
-            _, url, _ = demo.launch(server_name="127.0.0.1", server_port=_free_port(),
+            _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(),
                                     prevent_thread_lock=True, quiet=True, ssr_mode=False,
                                     max_file_size=int(ui_engine.settings.max_upload_mb * 1e6))
             break

@@ -15,7 +15,7 @@ from index.errors import ConfigError
 from rag import library
 from rag.pipeline import Engine
 from rag.settings import Settings
-from tests.ui.conftest import _free_port
+from tests.conftest import free_port
 from ui.access import Access, check_exposure, is_loopback, logins, read_users
 from ui.app import launch
 
@@ -31,7 +31,7 @@ def _patient() -> Iterator[None]:
 
 
 def _serve(engine: Engine, **options: Any) -> Iterator[str]:
-    demo = launch(engine, "127.0.0.1", _free_port(), block=False, **options)
+    demo = launch(engine, "127.0.0.1", free_port(), block=False, **options)
     try:
         yield str(demo.local_url).rstrip("/")
     finally:
@@ -109,7 +109,7 @@ def test_a_read_only_app_serves_only_the_allowed_collections(
 
 def test_serving_beyond_loopback_needs_a_login_or_public(ui_engine: Engine) -> None:
     with pytest.raises(ConfigError, match=r"refusing to serve on 0\.0\.0\.0 without a login"):
-        launch(ui_engine, "0.0.0.0", _free_port(), block=False)
+        launch(ui_engine, "0.0.0.0", free_port(), block=False)
     check_exposure("0.0.0.0", logins("a:b", None), public=False)
     check_exposure("0.0.0.0", None, public=True)
     check_exposure("127.0.0.1", None, public=False)
