@@ -23,7 +23,7 @@ import argparse
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,6 @@ class ClaimCase:
     source: str
     prev: str
     article: str
-
-
-Check = Callable[[Sequence[ClaimCase]], list[str]]
-"""Reasons a claim is unsupported, one per case in order ("" = supported)."""
 
 
 def statement(question: str, answer: str) -> tuple[str, str] | None:
@@ -183,8 +179,14 @@ def sets(data_dir: Path) -> dict[str, list[ClaimCase]]:
             "xquad (held out)": claim_cases(xquad, held_out)}
 
 
-def verify_check(min_support: float) -> Check:
-    """The claim check of :mod:`rag.verify`, one claim citing one sentence."""
+Read = list[tuple[str, float]]
+"""For each claim: why the check refuses it before looking at support ("" = it does not), and
+its support (the reader's probability that the cited sentence answers it)."""
+
+
+def read_claims(cases: Sequence[ClaimCase]) -> Read:
+    """Each claim through :func:`rag.verify.check_claim`, citing its one sentence; the reader
+    reads each claim once, whatever threshold is applied afterwards."""
     from index.types import SentenceRecord
     from rag.markup import Segment
     from rag.reader import MODEL_DIR, get_reader
@@ -192,43 +194,35 @@ def verify_check(min_support: float) -> Check:
     from rag.verify import check_claim
 
     reader = get_reader(MODEL_DIR)
-
-    def check(cases: Sequence[ClaimCase]) -> list[str]:
-        out = []
-        for c in cases:
-            record = SentenceRecord(c.source, 0, 0, len(c.sentence), c.sentence, "e", "", "")
-            evidence = [Candidate(record, 0.0, 0.0, 0.0, True)]
-            out.append(check_claim(Segment(c.claim, (1,)), evidence, reader, min_support)[2])
-        return out
-
-    return check
+    out = []
+    for c in cases:
+        record = SentenceRecord(c.source, 0, 0, len(c.sentence), c.sentence, "e", "", "")
+        evidence = [Candidate(record, 0.0, 0.0, 0.0, True)]
+        _, support, reason = check_claim(Segment(c.claim, (1,)), evidence, reader, 0.0)
+        out.append((reason, support))
+    return out
 
 
-def fit_threshold(cases: Sequence[ClaimCase], keep: float = 0.95) -> float:
+def reasons(read: Read, min_support: float) -> list[str]:
+    """Why each claim is refused with the support threshold ``min_support`` ("" = passed)."""
+    return [reason or (f"support {support:.2f} < {min_support:.2f}"
+                       if support < min_support else "") for reason, support in read]
+
+
+def fit_threshold(cases: Sequence[ClaimCase], read: Read, keep: float = 0.95) -> float:
     """The reader threshold that keeps ``keep`` of the supported claims that pass every other
     check (the threshold is for what numbers, names and negations cannot tell)."""
-    reasons = verify_check(0.0)(cases)
-    support = verify_support(cases)
-    kept = sorted(p for c, r, p in zip(cases, reasons, support, strict=True)
-                  if c.kind == "supported" and not r)
+    kept = sorted(support for c, (reason, support) in zip(cases, read, strict=True)
+                  if c.kind == "supported" and not reason)
     return round(kept[int((1 - keep) * len(kept))], 2) if kept else 0.0
 
 
-def verify_support(cases: Sequence[ClaimCase]) -> list[float]:
-    """The reader's probability that each claim's sentence answers it."""
-    from rag.reader import MODEL_DIR, Passage, get_reader, title_of
-
-    reader = get_reader(MODEL_DIR)
-    return [float(reader.probabilities(c.claim, [Passage(c.sentence, title_of(c.source))])[0])
-            for c in cases]
-
-
-def checks() -> dict[str, Check]:
+def thresholds() -> dict[str, float]:
     """The checks compared, by label: the whole check, and without the reader."""
     from rag.settings import Settings
 
-    return {"numbers, names, negation, reader": verify_check(Settings().claim_support_min),
-            "numbers, names, negation (no reader)": verify_check(0.0)}
+    return {"numbers, names, negation, reader": Settings().claim_support_min,
+            "numbers, names, negation (no reader)": 0.0}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,11 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.fit:
-        print(f"RAG_CLAIM_SUPPORT_MIN={fit_threshold(claim_sets['validation'])}")
+        validation = claim_sets["validation"]
+        print(f"RAG_CLAIM_SUPPORT_MIN={fit_threshold(validation, read_claims(validation))}")
         return 0
     rows: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
     for name, cases in claim_sets.items():
-        rows[name] = {label: pass_rates(cases, check(cases)) for label, check in checks().items()}
+        read = read_claims(cases)
+        rows[name] = {label: pass_rates(cases, reasons(read, t))
+                      for label, t in thresholds().items()}
     print(table(rows))
     return 0
 

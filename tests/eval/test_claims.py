@@ -1,4 +1,13 @@
-from eval.claims import ClaimCase, negate, pass_rates, statement, swap_number, table
+from eval.claims import (
+    ClaimCase,
+    fit_threshold,
+    negate,
+    pass_rates,
+    reasons,
+    statement,
+    swap_number,
+    table,
+)
 
 
 def test_statement_from_a_subject_question():
@@ -34,3 +43,18 @@ def test_pass_rates_and_table():
     rates = pass_rates(cases, ["", "", "no"])
     assert rates == {"supported": (1, 1), "negated": (1, 2)}
     assert "| x | y | 1/1 (100.0 %) | 1/2 (50.0 %) | - | - |" in table({"x": {"y": rates}})
+
+
+def test_reasons_apply_the_threshold_after_the_other_checks():
+    read = [("", 0.9), ("", 0.1), ("7 is not in the cited sentence", 0.95)]
+    assert reasons(read, 0.0) == ["", "", "7 is not in the cited sentence"]
+    assert reasons(read, 0.5) == ["", "support 0.10 < 0.50", "7 is not in the cited sentence"]
+
+
+def test_fit_threshold_keeps_the_share_of_supported_claims_passing_the_rest():
+    cases = [ClaimCase("supported", "c", "s", "d", "", "d")] * 20
+    cases += [ClaimCase("negated", "c", "s", "d", "", "d")]
+    read = [("", i / 20) for i in range(20)] + [("", 0.99)]
+    assert fit_threshold(cases, read) == 0.05  # the lowest 5 % of 20 supported: one left out
+    read[:2] = [("no citation", 0.0), ("2 is not in the cited sentence", 0.05)]
+    assert fit_threshold(cases, read) == 0.1  # claims another check refuses do not count
