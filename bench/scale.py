@@ -52,63 +52,51 @@ machine; the ratios are what count. Each row comes from the run dated in it.
 How it is measured, and every shortcut:
 
 - **Collections.** Real text: the XQuAD and SQuAD 2.0 articles and the HotpotQA paragraphs of
-  ../shared/data (100 documents, about 1,340 chunks, 6,700 sentences), replicated until the size
-  is reached, each copy with a header line naming it. Up to 100k the collections are built by
-  the normal pipeline (`Indexer.build`: load → sentences → chunks → vectors → Chroma, all three
-  collections real) with one shortcut: each distinct sentence is encoded once by the real model
-  and the vector cached; a repeat gets the cached vector plus a tiny random perturbation. The
-  "bulk build" column is that run (not the indexing figure). **1M is store-only**: the chunk
-  records of one pipeline-built copy (real text and metadata) are written straight to Chroma,
-  replicated under new document names, with **seeded random unit vectors**; one document record
-  per replicated document, its text cut to 200 characters; the sentence collection holds the one
-  pipeline-built copy's 6,700 sentences (real vectors), which every replica's chunks cite (a
-  replica's document record counts 0 sentences of its own); its lexical index is then built by
-  `rag index --repair` (below). So at 1M `ask()` does all its work (dense query over 1M chunks,
-  BM25 over the lexical index of 1M chunks, the sentence query and fetch) but its sentence
-  collection is small, and the disk figure lacks about 5M sentence records and the full document
-  texts.
+  ../shared/data (100 documents, about 1,340 chunks, 6,700 sentences), replicated until the size is
+  reached, each copy with a header line naming it. Up to 100k the collections are built by the
+  normal pipeline (`Indexer.build`: load → sentences → chunks → vectors → Chroma and the lexical
+  index, all real) with one shortcut: each distinct sentence is encoded once by the real model and
+  the vector cached; a repeat gets the cached vector plus a tiny random perturbation. The "bulk
+  build" column is that run (not the indexing figure). **1M is store-only**: the chunk records of
+  one pipeline-built copy (real text and metadata) are written straight to Chroma, replicated under
+  new document names, with **seeded random unit vectors**, and to the lexical index, each with its
+  copy's real sentence vectors; one document record per replicated document, its text cut to 200
+  characters. So at 1M `ask()` does all its work (dense query over 1M chunks, BM25 and record reads
+  from the lexical index of 1M chunks), and the disk figure lacks only the full document texts.
 - **Lexical index.** Before the queries, `rag index --repair` runs on the collection in its own
-  process (timed with the process start and model load): on a collection built by code older
-  than the persisted lexical index it builds that index from the chunk records (once); on a
-  current one it only checks it. "disk: lexical" is the lexical index's folder.
-- **Indexing.** The collection of N chunks gets an increment of new real text (source documents
-  with a new header, ~`--increment` chunks) through the whole pipeline with **real embeddings**,
-  beside the raw encoder (the same `Embedder`, same model and batch size, encoding the
-  increment's sentences, no store), alternately, `--rounds` rounds, each a new increment.
-  Figure: characters of the increment per second; ratio = pipeline / encoder, median of the
-  per-round ratios (wall time; the CPU-time ratio beside it). Each round is a separate
-  `Indexer.build` run, so it includes a run's fixed costs on an N-chunk collection (what the
-  indexer reads and checks before and after writing); small increments weigh those more. The
-  increments are removed again afterwards.
+  process (timed with the process start and model load): the builds write the lexical index, so it
+  only checks it. "disk: lexical" is the lexical index's folder.
+- **Indexing.** The collection of N chunks gets an increment of new real text (source documents with
+  a new header, ~`--increment` chunks) through the whole pipeline with **real embeddings**, beside
+  the raw encoder (the same `Embedder`, same model and batch size, encoding the increment's
+  sentences, no store), alternately, `--rounds` rounds, each a new increment. Figure: characters of
+  the increment per second; ratio = pipeline / encoder, median of the per-round ratios (wall time;
+  the CPU-time ratio beside it). Each round is a separate `Indexer.build` run, so it includes a
+  run's fixed costs on an N-chunk collection (what the indexer reads and checks before and after
+  writing); small increments weigh those more. The increments are removed again afterwards.
 - **Queries.** Two processes on the same chunk collection with the same embedding model: ours
-  (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q,
-  k=4)`). Every file of the collection is read once before (so the OS page cache holds it, as on
-  a server that has run a while, whatever earlier steps left there); both processes load first
-  (model load not counted); "first" is each one's first question (loads the vector index; for
-  `ask()` also opens the lexical index from disk, reading no chunk text); then a warm-up of 5
-  other questions; then `--queries` XQuAD questions sent to both, question by question,
-  alternating which goes first, each process timing its own call. At 1M the dense part searches
-  random vectors (the ranking is meaningless, the work is real, and the stock query does the
-  same search); "answered" counts non-refused answers with citations. **After adding files**:
-  then the `ask()` process indexes `--added` new source documents (about 10 files) into the
-  collection it serves: the raw encoder on their sentences first, then the indexing run
-  (`Engine.index`), then its first question after that run, each timed; "run / encoder" is the
-  run's time over the encoder's. The files are removed again by a further run.
+  (`Engine.ask`, extractive) and stock (`langchain_chroma.Chroma(...).similarity_search(q, k=4)`).
+  Every file of the collection is read once before (so the OS page cache holds it, as on a server
+  that has run a while, whatever earlier steps left there); both processes load first (model load
+  not counted); "first" is each one's first question (loads the vector index; for `ask()` also opens
+  the lexical index from disk, reading no chunk text); then a warm-up of 5 other questions; then
+  `--queries` XQuAD questions sent to both, question by question, alternating which goes first, each
+  process timing its own call. At 1M the dense part searches random vectors (the ranking is
+  meaningless, the work is real, and the stock query does the same search); "answered" counts
+  non-refused answers with citations. **After adding files**: then the `ask()` process indexes
+  `--added` new source documents (about 10 files) into the collection it serves: the raw encoder on
+  their sentences first, then the indexing run (`Engine.index`), then its first question after that
+  run, each timed; "run / encoder" is the run's time over the encoder's. The files are removed again
+  by a further run.
 - **Memory**: peak RSS of each process (serving ours, before it indexes the added files; serving
   stock; indexing the increments; "encoder alone" is the indexing process's peak after its first
   encoder-only round; the bulk build process). **Disk**: allocated bytes of our data folder
-  (three collections: chunks, sentences, documents; and the lexical index when the build wrote
-  it) beside a stock LangChain collection of the same chunks (same texts and vectors,
-  `{"source"}` metadata, written with `Chroma.add_texts`), both as built (before any increment);
-  the stock copy is not built at 1M (it would add a second 1M-vector build).
-- **Collections built by older code** (named below the tables) are measured as they are, as a
-  user's existing collection would be: chunk records without their sentences' offsets make
-  `ask()` read the hit chunks' sentences from the sentence collection (one more read per
-  question); document records without their folders get them from the first indexing run. In the
-  first indexing round, between the encoder's step and the pipeline's, a run over an empty
-  folder changes nothing (on such a collection it is that first run; its time is not counted).
-- **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the
-  "run" column); the bulk builds' cached vectors may come from another backend.
+  (Chroma's collections and the lexical index) beside a stock LangChain collection of the same
+  chunks (same texts and vectors, `{"source"}` metadata, written with `Chroma.add_texts`), both as
+  built (before any increment); the stock copy is not built at 1M (it would add a second 1M-vector
+  build).
+- **Encoder**: whatever `index.embed.Embedder` loads by default (its backend is named in the "run"
+  column); the bulk builds' cached vectors may come from another backend.
 """
 
 

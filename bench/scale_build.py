@@ -14,12 +14,13 @@ a finished build and holds its figures.
   copy) through the normal pipeline (``Indexer.build``), every stage real except the encoder:
   each distinct sentence is encoded once by the real model and cached on disk; a repeat gets
   the cached vector plus a tiny random perturbation (``ReplicaEmbedder``).
-- ``--store-only``: the records are written straight to Chroma, no pipeline: chunks are the
-  template's chunk records (real text and metadata) replicated, each replica under its own
-  document names, with seeded random unit vectors; one document record per replicated document
-  whose text is cut to its first 200 characters (``ask()`` never reads it); the sentence
-  collection holds the template's sentences only (real vectors), and every replica's chunks
-  cite those (so a replica's document record counts 0 sentences).
+- ``--store-only``: the records are written straight to the store, no pipeline: chunks are
+  the template's chunk records (real text and metadata) replicated, each replica under its own
+  document names (and sentence ids), with seeded random unit vectors in Chroma; one document
+  record per replicated document whose text is cut to its first 200 characters (``ask()``
+  never reads it); the lexical index gets the same chunk records, each with its template
+  chunk's real sentence vectors, written as an indexing run writes it and committed with the
+  same version.
 - ``--stock``: a stock LangChain collection of the same chunks (``Chroma.add_texts`` with the
   same vectors, ``{"source": ...}`` metadata) in ``OUT/LABEL/stock``, for the disk baseline.
 """
@@ -34,6 +35,7 @@ import resource
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +58,11 @@ from scale_corpus import (
 from tqdm import tqdm
 
 from index.build import Indexer
+from index.lexical import LexicalReader, LexicalWriter
+from index.lexical import drop as lexical_drop
+from index.records import pack_vectors
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store, open_client
+from index.store import DOCS, Store, open_client
 
 COLLECTION = "bench"
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +109,7 @@ def build_pipeline(out: Path, label: str, target: int, data_dir: Path,
 
 
 def counts(store: Store) -> dict[str, int]:
-    return {"chunks": store.count(), "sentences": store.count(SENTENCES),
+    return {"chunks": store.count(), "sentences": int(store.state().get("sentences", 0)),
             "docs": store.count(DOCS)}
 
 
@@ -122,34 +127,39 @@ def read_all(col: Any, include: list[str], page: int = 5000) -> dict[str, list[A
 
 
 def build_store_only(out: Path, label: str, target: int, seed: int = 0) -> dict[str, Any]:
-    """Replicate the template's records straight into Chroma (see the module docstring)."""
-    tpl = Store(open_client(IndexSettings(data_dir=out / "template" / "data")), COLLECTION)
+    """Replicate the template's records straight into the store (see the module docstring)."""
+    tpl_settings = IndexSettings(data_dir=out / "template" / "data")
+    tpl = Store(open_client(tpl_settings), COLLECTION)
     chunks = read_all(tpl.col(""), ["documents", "metadatas"])
-    sents = read_all(tpl.col(SENTENCES), ["documents", "metadatas", "embeddings"])
     docs = read_all(tpl.col(DOCS), ["documents", "metadatas"])
+    reader = LexicalReader.open(tpl_settings.lexical_dir, COLLECTION, *tpl.committed())
+    assert reader is not None, "the template has no lexical index: rebuild it (--fresh)"
+    packed = {i: pack_vectors(r.vectors) for i, r in reader.records(chunks["ids"]).items()}
     by_source: dict[str, list[int]] = {}
     for i, meta in enumerate(chunks["metadatas"]):
         by_source.setdefault(str(meta["source"]), []).append(i)
     per_replica = len(chunks["ids"])
     replicas = -(-target // per_replica)
     root = out / label
-    store = Store(open_client(IndexSettings(data_dir=root / "data")), COLLECTION)
-    progress_file = root / "progress.json"
-    done = int((load(progress_file) or {}).get("replicas_done", 0))
-    dim = len(sents["embeddings"][0])
+    settings = IndexSettings(data_dir=root / "data")
+    store = Store(open_client(settings), COLLECTION)
+    generation = max(int(m.get("generation", 0)) for m in docs["metadatas"])
     started = time.perf_counter()
-    if done == 0:
-        store.drop()
-        add(store.col(SENTENCES), sents["ids"], np.asarray(sents["embeddings"], np.float32),
-            sents["documents"], sents["metadatas"])
-    written = done * per_replica
-    bar = tqdm(total=min(target, replicas * per_replica), initial=written, unit="chunk",
+    store.drop()  # one pass: the lexical writer cannot resume a dead build
+    lexical_drop(settings.lexical_dir, COLLECTION)
+    store.col(DOCS)
+    lex = LexicalWriter.start(settings.lexical_dir, COLLECTION, generation - 1, generation)
+    dim = 384
+    written = 0
+    bar = tqdm(total=min(target, replicas * per_replica), unit="chunk",
                desc=f"writing {label} (store-only)", file=sys.stderr, smoothing=0.05)
     group = max(1, store.max_batch // per_replica)
-    for first in range(done, replicas, group):
+    sentences = 0
+    for first in range(0, replicas, group):
         c_ids: list[str] = []
         c_texts: list[str] = []
         c_metas: list[dict[str, Any]] = []
+        c_packed: list[bytes] = []
         d_ids: list[str] = []
         d_texts: list[str] = []
         d_metas: list[dict[str, Any]] = []
@@ -160,36 +170,28 @@ def build_store_only(out: Path, label: str, target: int, seed: int = 0) -> dict[
                     break
                 source, sha = rename(str(d_meta["source"]), str(d_meta["doc_sha"]), r)
                 for i in by_source.get(str(d_meta["source"]), []):
+                    meta = dict(chunks["metadatas"][i])
+                    ids = ",".join(f"{sid}.{r}" for sid in str(meta["sentence_ids"]).split(","))
                     c_ids.append(f"{chunks['ids'][i]}.{r}")
                     c_texts.append(chunks["documents"][i])
-                    c_metas.append(dict(chunks["metadatas"][i]) | {"source": source,
-                                                                   "doc_sha": sha})
+                    c_metas.append(meta | {"source": source, "doc_sha": sha, "sentence_ids": ids})
+                    c_packed.append(packed[chunks["ids"][i]])
                     written += 1
                 d_ids.append(f"{d_id}.{r}")
                 d_texts.append(d_text if r == 0 else d_text[:STUB_CHARS])
-                # a replica owns no sentence records: its chunks cite the template's
-                d_metas.append(dict(d_meta) | {"source": source, "doc_sha": sha}
-                               | ({"sentences": 0} if r else {}))
+                d_metas.append(dict(d_meta) | {"source": source, "doc_sha": sha})
+                sentences += int(d_meta["sentences"])
         rng = np.random.default_rng([seed, first])
         add(store.col(""), c_ids, unit_vectors(rng, len(c_ids), dim), c_texts, c_metas)
+        lex.add(c_ids, c_texts, c_metas, c_packed)
         add(store.col(DOCS), d_ids, unit_vectors(rng, len(d_ids), dim), d_texts, d_metas)
-        dump(progress_file, {"replicas_done": min(first + group, replicas)})
         bar.update(len(c_ids))
     bar.close()
-    commit(store, docs["metadatas"])
+    version = uuid.uuid4().hex
+    lex.commit(version)
+    store.commit(generation, (store.count(""), sentences), version)
     return {"label": label, "kind": "store-only", "target": target, "replicas": replicas,
-            "seconds": time.perf_counter() - started, "resumed_at_replica": done,
-            **counts(store)}
-
-
-def commit(store: Store, doc_metas: list[dict[str, Any]]) -> None:
-    """Make the written records the collection's committed state, in whichever way this
-    version of the store does it (a generation number, or a version token)."""
-    generation = max((int(m.get("generation", 0)) for m in doc_metas), default=0)
-    if hasattr(store, "commit"):
-        store.commit(generation, (store.count(""), store.count(SENTENCES)))
-    else:
-        store.bump_version()
+            "seconds": time.perf_counter() - started, **counts(store)}
 
 
 def rename(source: str, sha: str, replica: int) -> tuple[str, str]:

@@ -3,8 +3,10 @@ process, driven alternately question by question.
 
 The parent (:func:`measure`) starts two workers on the same collection, one serving
 ``Engine.ask`` and one serving ``langchain_chroma.Chroma.similarity_search(q, k=4)`` with the
-same embedding model, loads both (model load not timed), times the first question of each
-(the cold cost: loading the vector index, for ``ask()`` also opening the lexical index), warms
+same embedding model, loads both (model load not timed; the ``ask()`` worker then calls
+``Engine.warm`` as the chat does at start, timed on its own: it loads the reader, the lexical
+index and Chroma's vector index), times the first question of each (for stock, the cold cost:
+loading the vector index; for ``ask()``, what is left after the warm-up), warms
 both up on other questions, then sends each timed question to both, alternating which goes
 first. Each worker times its own call, so pipe overhead is not counted, and reports its own peak
 RSS. While one worker answers, the other waits on its pipe. Then the ``ask()`` worker indexes a
@@ -51,6 +53,9 @@ def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
         from rag.pipeline import Engine
 
         engine = Engine(settings, embedder=embedder)
+        loaded = time.perf_counter()
+        engine.warm(collection)  # as the chat does at start
+        warm_s = time.perf_counter() - loaded
 
         def call(q: str) -> dict[str, Any]:
             a = engine.ask(q, collection=collection)
@@ -79,6 +84,7 @@ def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
         reply.flush()
 
     send({"ready": time.perf_counter() - started, "rss_mb": _rss_mb(),
+          "warm_s": warm_s if role == "ours" else None,
           "backend": str(getattr(embedder.model, "backend", "torch"))})
     for line in sys.stdin:
         msg = json.loads(line)
@@ -204,6 +210,7 @@ def measure(data: Path, collection: str, qs: list[str], warmup: list[str],
         "ours_s": times["ours"], "stock_s": times["stock"],
         "ours_first_s": first["ours"]["s"], "stock_first_s": first["stock"]["s"],
         "ours_load_s": ours.ready["ready"], "stock_load_s": stock.ready["ready"],
+        "ours_warm_s": ours.ready.get("warm_s"),
         "backend": ours.ready.get("backend"),
         # the serving peak, before the worker indexed the added files
         "ours_peak_rss_mb": after.get("peak_rss_before_mb", mem["ours"]["peak_rss_mb"]),

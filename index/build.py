@@ -4,7 +4,7 @@ Incremental and crash-safe: unchanged files (same content hash) are skipped, cha
 replaced, files gone from an indexed folder are removed. Every change is written under the
 run's new generation and stays invisible to readers until the run commits it in one write (see
 :mod:`index.versions`): a reader sees the whole old state or the whole new one, whenever it
-opens. A document's chunks and sentences are written before its document record, so a run that
+opens. A document's chunks are written before its document record, so a run that
 dies leaves only complete documents (the next run keeps them if their file is unchanged) and
 records no document owns (the next run deletes them).
 
@@ -34,7 +34,7 @@ from index.records import Prepared, Records, add_document
 from index.scope import gone_sources, run_folders
 from index.segment import split_sentences
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store, check_name, open_client
+from index.store import DOCS, Store, check_name, open_client
 from index.versions import Generation, repair_lexical
 
 Progress = Callable[[float, str], None]
@@ -124,8 +124,8 @@ class Indexer:
             sources = [source for source, _ in located]
             folders = run_folders(paths, names)
             run = _Run(Generation.open(store, sources, folders, self.settings.lexical_dir,
-                                       progress), files=len(files), skipped=unlisted,
-                       on_progress=on_progress)
+                                       progress, self.embedder.embed),
+                       files=len(files), skipped=unlisted, on_progress=on_progress)
             try:
                 with ThreadPoolExecutor(max_workers=1,
                                         thread_name_prefix="index-writer") as writer:
@@ -154,7 +154,8 @@ class Indexer:
         name = check_name(collection or self.settings.collection)
         with collection_lock(self.settings.data_dir, name):
             store = Store(self.client, name).require()
-            return repair_lexical(store, self.settings.lexical_dir, progress)
+            return repair_lexical(store, self.settings.lexical_dir, self.embedder.embed,
+                                  progress)
 
     def _index_files(self, store: Store, files: list[tuple[Path, Path]],
                      located: list[tuple[str, str]], run: _Run, progress: bool) -> None:
@@ -231,7 +232,8 @@ class Indexer:
 
     def _flush(self, store: Store, pending: list[Prepared], run: _Run) -> None:
         """Embed the pending documents' sentences in one batch and hand their records to the
-        writer: sentences, then chunks, then the document records that mark them complete.
+        writer: chunks (in Chroma, then in the lexical index with their sentences' vectors),
+        then the document records that mark them complete.
         The previous batch's writes finish first, so at most one batch is in flight."""
         if not pending:
             return
@@ -248,12 +250,11 @@ class Indexer:
                      f"encoding {what}: {done:,} of {len(texts):,} sentences")
 
             vectors = self.embedder.embed_batches(texts, encoded)
-        sentences, chunks, docs = Records(), Records(), Records()
+        chunks, docs = Records(), Records()
         offset = 0
         for item in pending:
             n = len(item.sentences)
-            add_document(item, vectors[offset : offset + n], run.gen.number, sentences, chunks,
-                         docs)
+            add_document(item, vectors[offset : offset + n], run.gen.number, chunks, docs)
             offset += n
             run.indexed += 1
             run.sentences += n
@@ -264,10 +265,9 @@ class Indexer:
         lex = run.gen.lexical
 
         def write() -> None:
-            store.add(SENTENCES, sentences.ids, vectors, sentences.texts, sentences.metas)
             store.add("", chunks.ids, chunks.matrix(), chunks.texts, chunks.metas)
             if lex is not None:
-                lex.add(chunks.ids, chunks.texts, chunks.metas)
+                lex.add(chunks.ids, chunks.texts, chunks.metas, chunks.packed)
             store.add(DOCS, docs.ids, docs.matrix(), docs.texts, docs.metas)
 
         assert run.writer is not None

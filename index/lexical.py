@@ -1,9 +1,12 @@
 """The lexical index: BM25 over each chunk's terms (:func:`index.terms.terms`), on disk beside
-the vectors, one tantivy index per committed generation of a collection.
+the vectors, one tantivy index per committed generation of a collection. It also holds what a
+question reads of its hit chunks: their records and their sentences' vectors.
 
 ``RAG_DATA_DIR/lexical/<collection>/g<N>/`` holds generation ``N``'s chunks (their id, their
-document version, their terms, and their record: text and metadata, stored compressed and read
-only for a question's hits) and a file ``VERSION`` naming the format and the collection version
+document version, their terms, and their record: text, metadata and the vectors of their
+sentences, stored compressed and read only for a question's hits; chunks that open a document
+are marked, so its title or dateline is found without a scan) and a file ``VERSION`` naming the
+format and the collection version
 (:meth:`index.store.Store.committed`) it belongs to. A run builds ``g<N+1>`` from ``g<N>``
 without copying it: the new folder starts as hard links to the old one's files (tantivy never
 rewrites a file: new segments, deletes and its ``meta.json`` are new files), then the run adds
@@ -15,7 +18,8 @@ run that dies at any point leaves the committed folder as it was.
 A folder that is missing or names another version (a data folder copied without it, a folder
 of another format) is never rebuilt on a question: readers get
 :class:`index.errors.LexicalIndexMissing`, and the next indexing run of the collection (or
-``rag index --repair``) rebuilds it once from Chroma. After a commit, folders older than the
+``rag index --repair``) rebuilds it once from Chroma's chunk records, encoding their sentences
+again (Chroma keeps the chunks' vectors, not the sentences'). After a commit, folders older than the
 previous generation are deleted; the previous one stays for readers that read its version just
 before the switch.
 """
@@ -28,35 +32,44 @@ import os
 import shutil
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tantivy
 
 from index.docrecord import Snapshot, Version
+from index.embed import Vectors
 from index.errors import LexicalIndexMissing
-from index.records import chunk_record
+from index.records import chunk_record, pack_vectors
 from index.terms import terms
 from index.types import ChunkRecord
 
 VERSION = "VERSION"
-FORMAT = "2"
+FORMAT = "3"
 """The schema's version, written into ``VERSION``: a folder of another format is stale."""
 _HEAP_BYTES = 64_000_000
 """The writer's memory budget: it writes a segment whenever its buffer reaches it."""
 _PAGE = 5_000
+HEAD_SPAN = 8
+"""Chunks that begin within a document's first ``HEAD_SPAN`` sentences are marked as its
+opening (:meth:`LexicalReader.heads`)."""
+Embed = Callable[[Sequence[str]], Vectors]
+"""Unit vectors of texts, in order (:meth:`index.embed.Embedder.embed`)."""
 
 
 def _schema() -> Any:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("key", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("head", tokenizer_name="raw", index_option="basic")
     # the terms are ours, joined by spaces (a term never holds one): the whitespace tokenizer
     # splits them back unchanged, so BM25 counts exactly the words the answer scores with
     builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
     builder.add_bytes_field("record", stored=True)
+    builder.add_bytes_field("vectors", stored=True)
     return builder.build()
 
 
@@ -145,8 +158,17 @@ class LexicalReader:
             doc = self._searcher.doc(address)
             text, meta = json.loads(bytes(doc["record"][0]))
             id_ = str(doc["id"][0])
-            out[id_] = chunk_record(id_, str(text), dict(meta))
+            out[id_] = chunk_record(id_, str(text), dict(meta), bytes(doc["vectors"][0]))
         return out
+
+    def heads(self, versions: Iterable[Version]) -> dict[str, ChunkRecord]:
+        """The records of the chunks that open the documents ``versions`` (those beginning
+        within their first :data:`HEAD_SPAN` sentences) that this generation holds."""
+        keys = sorted({version_key(*v) for v in versions})
+        if not keys:
+            return {}
+        query = tantivy.Query.term_set_query(self._schema, "head", keys)
+        return self._read(self._searcher.search(query, len(keys) * HEAD_SPAN, count=False).hits)
 
     def holds(self, version: Version) -> bool:
         """Whether the chunks of a document version are in this generation."""
@@ -183,13 +205,18 @@ class LexicalWriter:
         return LexicalWriter(folder, index.writer(_HEAP_BYTES, 1), index.schema)
 
     def add(self, ids: Sequence[str], texts: Sequence[str],
-            metas: Sequence[dict[str, Any]]) -> None:
-        """Add chunk records (ids, texts and metadata as written to Chroma)."""
-        docs = [tantivy.Document(id=id_, key=version_key(str(meta["source"]),
-                                                         str(meta["doc_sha"])),
-                                 terms=" ".join(terms(text)),
-                                 record=json.dumps([text, meta]).encode())
-                for id_, text, meta in zip(ids, texts, metas, strict=True)]
+            metas: Sequence[dict[str, Any]], packed: Sequence[bytes]) -> None:
+        """Add chunk records (ids, texts and metadata as written to Chroma) with their
+        sentences' vectors (:func:`index.records.pack_vectors`)."""
+        docs = []
+        for id_, text, meta, vectors in zip(ids, texts, metas, packed, strict=True):
+            key = version_key(str(meta["source"]), str(meta["doc_sha"]))
+            fields: dict[str, Any] = {
+                "id": id_, "key": key, "terms": " ".join(terms(text)),
+                "record": json.dumps([text, meta]).encode(), "vectors": vectors}
+            if int(meta["first"]) < HEAD_SPAN:
+                fields["head"] = key
+            docs.append(tantivy.Document(**fields))
         with self.lock:
             for doc in docs:
                 self.writer.add_document(doc)
@@ -222,10 +249,20 @@ class LexicalWriter:
                 shutil.rmtree(path, ignore_errors=True)
 
 
+def encoded(texts: Sequence[str], metas: Sequence[dict[str, Any]], embed: Embed) -> list[bytes]:
+    """The packed sentence vectors of chunks read back from Chroma, encoded again (each
+    sentence once, however many chunks hold it)."""
+    records = [chunk_record("", text, meta) for text, meta in zip(texts, metas, strict=True)]
+    unique = {s.id: s.text for r in records for s in r.sentences}
+    rows = dict(zip(unique, embed(list(unique.values())), strict=True)) if unique else {}
+    return [pack_vectors(np.stack([rows[s.id] for s in r.sentences])) for r in records]
+
+
 def rebuild(col: Any, snapshot: Snapshot, root: Path, name: str, total: int,
-            progress: bool) -> None:
+            embed: Embed, progress: bool) -> None:
     """Write the lexical index of the committed state ``snapshot`` from the chunk records of
-    Chroma collection ``col`` (``total`` of them), with a progress bar when ``progress``."""
+    Chroma collection ``col`` (``total`` of them), encoding their sentences with ``embed``,
+    with a progress bar when ``progress``."""
     from tqdm import tqdm
 
     folder = folder_of(root, name, snapshot.generation)
@@ -241,7 +278,8 @@ def rebuild(col: Any, snapshot: Snapshot, root: Path, name: str, total: int,
         rows = [(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"],
                                                    got["metadatas"], strict=True)
                 if m and snapshot.owns(m)]
-        out.add([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        texts, metas = [r[1] for r in rows], [r[2] for r in rows]
+        out.add([r[0] for r in rows], texts, metas, encoded(texts, metas, embed))
         bar.update(len(got["ids"]))
         if len(got["ids"]) < _PAGE:
             break

@@ -44,12 +44,17 @@ class Records:
     vectors: list[Vectors] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     metas: list[dict[str, Any]] = field(default_factory=list)
+    packed: list[bytes] = field(default_factory=list)
+    """Chunks only: the vectors of each chunk's sentences (:func:`pack_vectors`), which the
+    lexical index stores beside the chunk's record."""
 
-    def add(self, id_: str, vector: Vectors, text: str, meta: dict[str, Any]) -> None:
+    def add(self, id_: str, vector: Vectors, text: str, meta: dict[str, Any],
+            packed: bytes = b"") -> None:
         self.ids.append(id_)
         self.vectors.append(vector)
         self.texts.append(text)
         self.metas.append(meta)
+        self.packed.append(packed)
 
     def matrix(self) -> Vectors:
         out: Vectors = np.stack(self.vectors)
@@ -60,32 +65,23 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
-def add_document(item: Prepared, vectors: Vectors, generation: int, sentences: Records,
-                 chunks: Records, docs: Records) -> None:
-    """Append the records of one document version, given its sentence vectors in order."""
+def add_document(item: Prepared, vectors: Vectors, generation: int, chunks: Records,
+                 docs: Records) -> None:
+    """Append the records of one document version, given its sentence vectors in order. A
+    sentence has no record of its own: its chunks hold its text, offsets and vector."""
     doc, sha, source = item.doc, item.doc.sha256, item.doc.source
     sents = item.sentences
     # the content hash is part of each id: a new version never overwrites the old one's records
     sent_ids = [stable_id("s", source, sha, s.index, s.text) for s in sents]
-    first_chunk: dict[int, int] = {}
-    for c in item.chunks:
-        for s in c.sentences:
-            first_chunk.setdefault(s.index, c.index)
-    for s in sents:
-        sentences.add(sent_ids[s.index], vectors[s.index], s.text, {
-            "source": source, "doc_sha": sha, "index": s.index, "start": s.start,
-            "end": s.end, "chunk": first_chunk.get(s.index, 0),
-            "page": doc.page_of(s.start) or 0,
-            "prev": sents[s.index - 1].text[-PREV_CHARS:] if s.index else ""})
     for c in item.chunks:  # consecutive sentences: a slice of the vectors
         first = c.sentences[0].index
-        vector = mean_vector(vectors[first : c.sentences[-1].index + 1])
-        chunks.add(stable_id("c", source, sha, c.index, c.text), vector, c.text, {
+        rows = vectors[first : c.sentences[-1].index + 1]
+        chunks.add(stable_id("c", source, sha, c.index, c.text), mean_vector(rows), c.text, {
             "source": source, "doc_sha": sha, "index": c.index, "start": c.start, "end": c.end,
             "sentence_ids": ",".join(sent_ids[s.index] for s in c.sentences),
             # enough to read each sentence's record out of the chunk (see chunk_record)
             "first": first, "spans": spans_of(c),
-            "prev": sents[first - 1].text[-PREV_CHARS:] if first else ""})
+            "prev": sents[first - 1].text[-PREV_CHARS:] if first else ""}, pack_vectors(rows))
     # one record per version: the committed one stays beside it until the switch
     docs.add(stable_id("d", source, generation), mean_vector(vectors), doc.text, {
         "source": source, "doc_sha": sha, "kind": doc.kind,
@@ -106,9 +102,23 @@ def spans_of(chunk: Chunk) -> str:
     return ",".join(f"{s.start - chunk.start}:{s.end - chunk.start}" for s in chunk.sentences)
 
 
-def chunk_record(id_: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
+def pack_vectors(rows: Vectors) -> bytes:
+    """Sentence vectors as stored: float16, row after row (a unit vector's cosine moves by
+    about 1e-4; half the bytes of float32)."""
+    return np.ascontiguousarray(rows, dtype=np.float16).tobytes()
+
+
+def unpack_vectors(packed: bytes, n: int) -> Vectors:
+    """The ``n`` rows :func:`pack_vectors` stored, as float32."""
+    if not packed or not n:
+        return np.zeros((n, 0), dtype=np.float32)
+    out: Vectors = np.frombuffer(packed, dtype=np.float16).reshape(n, -1).astype(np.float32)
+    return out
+
+
+def chunk_record(id_: str, text: str, meta: dict[str, Any], packed: bytes = b"") -> ChunkRecord:
     """A stored chunk, decoded from its text and metadata, with the records of the sentences it
-    holds."""
+    holds (and their vectors, when ``packed`` holds them)."""
     source, sha = str(meta["source"]), str(meta["doc_sha"])
     ids = tuple(str(meta["sentence_ids"]).split(","))
     first, start, prev = int(meta["first"]), int(meta["start"]), str(meta["prev"])
@@ -119,14 +129,8 @@ def chunk_record(id_: str, text: str, meta: dict[str, Any]) -> ChunkRecord:
         sentences.append(SentenceRecord(source, first + i, start + a, start + b, sentence,
                                         sid, sha, prev))
         prev = sentence[-PREV_CHARS:]
-    return ChunkRecord(id_, source, sha, text, ids, tuple(sentences))
-
-
-def sentence_record(id_: str, text: str, meta: dict[str, Any]) -> SentenceRecord:
-    """A stored sentence, decoded from its text and metadata."""
-    return SentenceRecord(str(meta["source"]), int(meta["index"]), int(meta["start"]),
-                          int(meta["end"]), text, id_, str(meta["doc_sha"]),
-                          str(meta["prev"]))
+    return ChunkRecord(id_, source, sha, text, ids, tuple(sentences),
+                       unpack_vectors(packed, len(ids)))
 
 
 def mean_vector(vectors: Vectors) -> Vectors:

@@ -17,7 +17,7 @@ from typing import Any
 from index import lexical
 from index.docrecord import DocRecord
 from index.errors import OlderCollection
-from index.lexical import LexicalWriter
+from index.lexical import Embed, LexicalWriter
 from index.lock import collection_lock
 from index.settings import IndexSettings
 from index.store import Store, check_name
@@ -61,13 +61,14 @@ def _matches(name: str, records: dict[str, DocRecord]) -> list[str]:
 
 
 def remove_documents(settings: IndexSettings, client: Any, collection: str,
-                     names: list[str]) -> RemoveReport:
-    """Remove the documents ``names`` stand for (sources, files or folders) in one commit."""
+                     names: list[str], embed: Embed) -> RemoveReport:
+    """Remove the documents ``names`` stand for (sources, files or folders) in one commit;
+    ``embed`` encodes sentences if the lexical index must be repaired first."""
     name = check_name(collection)
     with collection_lock(settings.data_dir, name):
         store = Store(client, name).require()
         # the lexical index is repaired first when missing: the new generation starts from it
-        gen = Generation.open(store, lexical_root=settings.lexical_dir)
+        gen = Generation.open(store, lexical_root=settings.lexical_dir, embed=embed)
         removed: set[str] = set()
         unmatched = []
         try:

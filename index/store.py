@@ -1,17 +1,21 @@
-"""The Chroma store: three collections per corpus, same code for embedded and server mode.
+"""The Chroma store: two collections per corpus, same code for embedded and server mode.
 
 For a corpus ``NAME``:
-- ``NAME``            chunks (the retrieval unit), vector = mean of its sentence vectors;
-- ``NAME__sentences`` sentences with their own vectors (sentence-level scores without encoding);
+- ``NAME``            chunks (the retrieval unit), vector = mean of its sentence vectors; the
+  metadata locates each of its sentences in its text;
 - ``NAME__docs``      one record per document version: full text, content hash, counts, and the
   generation range in which it is live (``generation <= g < gone``).
 
+The sentences' own vectors are kept with the chunk records in the lexical index
+(:mod:`index.lexical`), read for a question's chunks only: Chroma holds no vector index of
+sentences, which would cost five times the chunks' in memory and on disk.
+
 Versions: the ``NAME__docs`` collection's metadata holds the committed ``generation`` (and a
 ``version`` token that changes with it) and the ``format`` of the records (:data:`FORMAT`). An
-indexing run writes every new document version (chunks and sentences first, then its document
+indexing run writes every new document version (its chunks first, then its document
 record) under the next generation, marks the records it replaces or removes as gone from that
 generation, and only then commits it, in one metadata write: the switch. A reader takes the
-document records live at the committed generation and keeps only chunks and sentences whose
+document records live at the committed generation and keeps only chunks whose
 ``(source, doc_sha)`` one of them owns, so it sees the whole old version or the whole new one,
 never a mix and never a half-written file.
 """
@@ -36,13 +40,14 @@ from index.errors import (
 from index.settings import IndexSettings
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,58}[A-Za-z0-9]")
-SENTENCES = "__sentences"
 DOCS = "__docs"
+_FORMER = ("__sentences",)
+"""Collections that older formats kept beside a corpus's own (dropped with it)."""
 _PAGE = 5000
 _OR_BATCH = 100
 _IN_BATCH = 500
 _SNAPSHOT_TRIES = 20
-FORMAT = 1
+FORMAT = 2
 """The format of the records this version writes, named by every commit. A collection whose
 committed state names no format (or another) was written by an older version: it is refused
 (:class:`index.errors.OlderCollection`), never read another way."""
@@ -92,7 +97,7 @@ def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
 
 
 class Store:
-    """The three collections of one corpus."""
+    """The two collections of one corpus."""
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
@@ -123,7 +128,7 @@ class Store:
 
     def drop(self) -> None:
         """Delete the collection, document records first (it is then no longer listed)."""
-        for suffix in (DOCS, "", SENTENCES):
+        for suffix in (DOCS, "", *_FORMER):
             # a collection that is not there is already dropped
             with contextlib.suppress(Exception):
                 self.client.delete_collection(self.name + suffix)
@@ -267,17 +272,14 @@ class Store:
             col.delete(ids=part)
 
     def delete_versions(self, versions: Iterable[Version]) -> None:
-        """Remove the chunk and sentence records of these document versions."""
+        """Remove the chunk records of these document versions."""
         clauses = [{"$and": [{"source": s}, {"doc_sha": sha}]} for s, sha in sorted(versions)]
         for part in _batches(clauses, _OR_BATCH):
-            where = part[0] if len(part) == 1 else {"$or": part}
-            for suffix in ("", SENTENCES):
-                self.col(suffix).delete(where=where)
+            self.col("").delete(where=part[0] if len(part) == 1 else {"$or": part})
 
     def stored_versions(self) -> set[Version]:
-        """Every ``(source, doc_sha)`` that chunk or sentence records carry (a full scan)."""
-        return {(str(m["source"]), str(m["doc_sha"]))
-                for suffix in ("", SENTENCES) for _, m in self._iter_meta(suffix)}
+        """Every ``(source, doc_sha)`` that chunk records carry (a full scan)."""
+        return {(str(m["source"]), str(m["doc_sha"])) for _, m in self._iter_meta("")}
 
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())

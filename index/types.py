@@ -74,24 +74,11 @@ class ChunkRecord:
     sentence_ids: tuple[str, ...]
     sentences: tuple[SentenceRecord, ...]
     """Its sentences' records, in order."""
+    vectors: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.float32), compare=False, repr=False)
+    """Its sentences' unit vectors, one row per sentence in order (stored as float16: see
+    :func:`index.records.pack_vectors`); no rows when the record was read without them."""
 
     @property
     def key(self) -> Version:
         return self.source, self.doc_sha
-
-
-@dataclass(frozen=True)
-class SentenceHit:
-    """A sentence near a query vector, and its cosine distance to it."""
-
-    record: SentenceRecord
-    distance: float
-
-
-@dataclass(frozen=True)
-class StoredVectors:
-    """Stored vectors, one row per id (the order the store returned them in)."""
-
-    ids: tuple[str, ...]
-    rows: npt.NDArray[np.float32]
-    """``len(ids)`` rows."""

@@ -4,7 +4,7 @@ A run writes under generation ``G = committed + 1``. Readers see generation ``co
 :meth:`Generation.commit`, so everything before it (new versions, gone marks) is invisible to
 them, and everything after it (deleting what ``G`` replaced) only touches records no reader of
 ``G`` uses. If a run dies before its commit, the next one opens the same ``G``: it keeps the
-complete documents (their record is written after their chunks and sentences) whose file is
+complete documents (their record is written after their chunks) whose file is
 unchanged, and drops the rest; if it dies after, the next one deletes what is left over.
 
 The lexical index (:mod:`index.lexical`) follows the same generations: the run writes its own
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from index import lexical
 from index.docrecord import NEVER, DocRecord, Version, newest_live
-from index.lexical import LexicalWriter
-from index.store import DOCS, SENTENCES, Store
+from index.lexical import Embed, LexicalWriter
+from index.store import DOCS, Store
 
 
 @dataclass
@@ -45,6 +45,11 @@ class Generation:
     """Chunks and sentences of each new version this generation writes."""
     lexical: LexicalWriter | None = None
     """This generation's lexical index (None: the run keeps none, as in some tests)."""
+    switching: str = ""
+    """The version :meth:`commit` is switching readers to, once it has begun."""
+    embed: Embed | None = None
+    """Encodes the sentences of chunks kept from a dead run (their vectors were in its lexical
+    folder, which is gone)."""
 
     @property
     def number(self) -> int:
@@ -57,14 +62,16 @@ class Generation:
     @staticmethod
     def open(store: Store, sources: Collection[str] | None = None,
              folders: Collection[str] | None = None, lexical_root: Path | None = None,
-             progress: bool = False) -> Generation:
+             progress: bool = False, embed: Embed | None = None) -> Generation:
         """Read the committed state and repair what an interrupted run left behind.
 
         A run that names the ``sources`` it indexes and the ``folders`` it indexes whole reads
         only their document records and those of unfinished runs (every record names its
         folders); one that may touch any document (``folders`` None: it indexes the base
-        folder itself; or a removal) reads every record. Raises
-        :class:`index.errors.OlderCollection` for a collection an older version wrote."""
+        folder itself; or a removal) reads every record. With a ``lexical_root``, ``embed``
+        encodes sentences when the lexical index must be repaired or a dead run's chunks kept.
+        Raises :class:`index.errors.OlderCollection` for a collection an older version
+        wrote."""
         store.col(DOCS)  # created on the first run
         state = store.state()
         version, committed = str(state.get("version", "")), int(state.get("generation", 0))
@@ -89,20 +96,20 @@ class Generation:
         if stale:
             store.delete_versions({r.key for r in stale} - owned)
             store.delete_docs([r.id for r in stale])
-        gen = Generation(store, committed, version, live, pending, totals=totals)
+        gen = Generation(store, committed, version, live, pending, totals=totals, embed=embed)
         gen.drop_orphans()
         if lexical_root is not None:
-            repair_lexical(store, lexical_root, progress)
+            assert embed is not None, "a run that keeps a lexical index needs the encoder"
+            repair_lexical(store, lexical_root, embed, progress)
             gen.lexical = LexicalWriter.start(lexical_root, store.name, committed, gen.number)
         return gen
 
     def drop_orphans(self) -> None:
-        """Delete chunk and sentence records no document record owns. They exist only after a
-        run died between a document's records and its document record: the record counts
-        tell, so the full scan is only paid then."""
+        """Delete chunk records no document record owns. They exist only after a run died
+        between a document's chunks and its document record: the record count tells, so the
+        full scan is only paid then."""
         chunks = self.totals[0] + sum(r.chunks for r in self.pending.values())
-        sentences = self.totals[1] + sum(r.sentences for r in self.pending.values())
-        if self.store.count("") == chunks and self.store.count(SENTENCES) == sentences:
+        if self.store.count("") == chunks:
             return
         owned = {r.key for r in self.store.doc_records() if r.live_at(self.committed)}
         owned |= {r.key for r in self.pending.values()}
@@ -118,10 +125,12 @@ class Generation:
             return None
         del self.pending[source]
         if self.lexical is not None:  # its chunks are in Chroma, not yet in this folder
+            assert self.embed is not None
             got = self.store.col("").get(
                 where={"$and": [{"source": source}, {"doc_sha": sha256}]},
                 include=["documents", "metadatas"])
-            self.lexical.add(got["ids"], got["documents"], [dict(m) for m in got["metadatas"]])
+            texts, metas = list(got["documents"]), [dict(m) for m in got["metadatas"]]
+            self.lexical.add(got["ids"], texts, metas, lexical.encoded(texts, metas, self.embed))
         self.wrote(rec.key, rec.chunks, rec.sentences)
         return rec
 
@@ -163,6 +172,7 @@ class Generation:
                   self.totals[1] + sum(s for _, s in self.sizes.values())
                   - sum(r.sentences for r in self.replaced))
         version = uuid.uuid4().hex
+        self.switching = version
         if self.lexical is not None:
             self.lexical.delete({r.key for r in self.replaced} - set(self.written.values()))
             self.lexical.commit(version)
@@ -171,9 +181,11 @@ class Generation:
 
     def abandon(self) -> None:
         """Throw away this generation's lexical folder (nothing to commit, or the run stopped;
-        the vectors it wrote are dropped by the next run)."""
+        the vectors it wrote are dropped by the next run). A folder whose version the store
+        committed is the one readers use: it stays, even when the run stops right after."""
         if self.lexical is not None:
-            self.lexical.discard()
+            if not (self.switching and self.store.version() == self.switching):
+                self.lexical.discard()
             self.lexical = None
 
     def cleanup(self) -> None:
@@ -185,12 +197,14 @@ class Generation:
             self.lexical.cleanup(self.number)
 
 
-def repair_lexical(store: Store, root: Path, progress: bool = False) -> bool:
+def repair_lexical(store: Store, root: Path, embed: Embed, progress: bool = False) -> bool:
     """Rebuild the committed state's lexical index from Chroma when it is missing or older than
-    the vectors (under the collection's lock); whether it had to."""
+    the vectors (under the collection's lock), encoding the sentences with ``embed``; whether
+    it had to."""
     version, generation = store.committed()
     if lexical.is_current(root, store.name, version, generation):
         return False
-    lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), progress)
+    lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), embed,
+                    progress)
     return True
 

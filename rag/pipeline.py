@@ -150,6 +150,18 @@ class Engine:
         found = self.store(collection).document(source)
         return None if found is None else (found[0], found[1].page_starts)
 
+    def warm(self, collection: str | None = None) -> None:
+        """Load now what the first question on ``collection`` would otherwise wait for: the
+        reader model, the collection's lexical index and Chroma's vector index of its chunks
+        (one dense query). A served chat does this at start, so its first answer comes as fast
+        as the next one. Raises what that first question would raise (e.g.
+        :class:`index.errors.LexicalIndexMissing`)."""
+        name = check_name(collection or self.settings.collection)
+        _ = self.reader
+        retriever = self.retriever(name)
+        view = retriever.view()
+        retriever.chunks(view, self.embedder.embed([name])[0], [], 1)
+
     def forget(self, collection: str) -> None:
         """Drop what was loaded for ``collection`` (it was deleted, and may be made again)."""
         with self._lock:
@@ -226,10 +238,12 @@ class Engine:
     def _first(self, query: _Query, retriever: Retriever,
                view: CorpusView) -> tuple[list[Candidate], list[Passage]]:
         query_terms = list(query.question.terms) + list(query.history_terms)
-        near = retriever.nearest(view, query.vector, self.settings.top_sentences)
-        hits = retriever.chunks(view, query.vector, query_terms, self.settings.top_chunks)
+        settings = self.settings
+        hits, near = retriever.chunks(view, query.vector, query_terms, settings.top_chunks,
+                                      settings.near_chunks)
         heads = HEAD_SENTENCES if about_document(query.question) else 0
-        records = retriever.sentences(view, hits, query.vector, near, heads)
+        records = retriever.sentences(view, hits, near, query.vector, settings.top_sentences,
+                                      heads)
         first = score_sentences(query.question, query.history_terms, records,
                                 view.weight, self.scorer, view.known)
         prev = {r.sentence.id: r.sentence.prev for r in records}

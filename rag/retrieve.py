@@ -5,13 +5,14 @@ A view is one committed state of the collection: its version and its lexical ind
 from disk (memory-mapped; nothing of the chunks is read to open it). The process keeps no
 copy of the chunks' texts or metadata: a question reads the records of its hit chunks only,
 from the lexical index's compressed store (the dense query asks Chroma for ids), and a chunk
-record holds its sentences' records (:func:`index.records.chunk_record`). The dense query,
-the nearest-sentence query and the hit chunks' sentence vectors are read in worker threads,
-beside each other.
+record holds its sentences' records and vectors (:func:`index.records.chunk_record`). Besides
+the fused hits, the sentences nearest to the question by their own vectors are taken from the
+chunks the dense query ranks first (a wider list than the fused hits): a sentence that answers
+by itself in a chunk about something else still competes.
 
-Only records of the view's state are used (a dense hit or a sentence whose document version
-is not in the view's lexical index belongs to another state), so a document that is being
-written or replaced is never seen half-done, and a run in progress is not seen at all.
+Only records of the view's state are used (a dense hit that is not in the view's lexical index
+belongs to another state), so a document that is being written or replaced is never seen
+half-done, and a run in progress is not seen at all.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from index import reads
 from index.embed import Vectors
 from index.errors import LexicalIndexMissing, StoreUnavailable
 from index.store import Store
-from index.types import ChunkRecord, SentenceHit, SentenceRecord, StoredVectors
+from index.types import ChunkRecord, SentenceRecord
 from rag.view import CorpusView
 
 _RRF_K = 60
@@ -38,8 +39,8 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _pool(kind: str = "query") -> ThreadPoolExecutor:
-    """Chroma's queries release the GIL: the dense chunk query runs beside BM25, and the
-    nearest-sentence query beside reading the hit chunks' sentences. Views are checked (and
+    """Chroma's queries release the GIL: the dense chunk query runs beside BM25. Views are
+    checked (and
     rebuilt after a commit, which takes seconds on a large collection) in their own pool, so a
     rebuild never holds up the queries of other questions."""
     with _POOLS_LOCK:
@@ -122,70 +123,57 @@ class Retriever:
         return _pool("view").submit(self.view)
 
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
-               k: int) -> list[ChunkHit]:
-        """Chunks by vector and by BM25, fused; ``view`` is the one version the question uses.
-        The dense query asks Chroma for ids only; the hits' records are read from the view's
-        lexical index, which holds exactly the chunks of its version (a dense hit it does not
-        hold belongs to another one)."""
+               k: int, near: int = 0) -> tuple[list[ChunkHit], list[ChunkRecord]]:
+        """Chunks by vector and by BM25, fused (the best ``k`` of each); ``view`` is the one
+        version the question uses. Also the records of the ``near`` chunks (at least ``2 * k``)
+        the dense query ranks first, nearest first, whose sentences compete in
+        :meth:`sentences` by their own vectors. The dense query asks Chroma for ids only; the
+        hits' records are read from the view's lexical index, which holds exactly the chunks of
+        its version (a dense hit it does not hold belongs to another one)."""
         if not view.n:
-            return []
+            return [], []
         dense = _pool().submit(reads.nearest_chunks, self.store, query_vector,
-                               min(k * 2, view.n))
+                               min(max(k * 2, near), view.n))
         records = view.lexical_hits(query_terms, k)
         lexical = list(records)
-        dense_ids = dense.result()
-        records |= view.records([c for c in dict.fromkeys(dense_ids) if c not in records])
+        dense_ids = list(dict.fromkeys(dense.result()))
+        records |= view.records([c for c in dense_ids if c not in records])
         ranks: dict[str, float] = {}
         for rank, cid in enumerate(lexical):
             ranks[cid] = 1.0 / (_RRF_K + rank)
-        for rank, cid in enumerate([c for c in dense_ids if c in records][:k]):
-            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (_RRF_K + rank)
-        ordered = sorted((c for c in ranks if c in records), key=lambda c: (-ranks[c], c))[:k]
-        return [ChunkHit(records[c], ranks[c]) for c in ordered]
+        nearest = [records[c] for c in dense_ids if c in records]
+        for rank, record in enumerate(nearest[:k]):
+            ranks[record.id] = ranks.get(record.id, 0.0) + 1.0 / (_RRF_K + rank)
+        ordered = sorted(ranks, key=lambda c: (-ranks[c], c))[:k]
+        return [ChunkHit(records[c], ranks[c]) for c in ordered], nearest[:near]
 
-    def nearest(self, view: CorpusView, query_vector: Vectors,
-                k: int) -> Future[list[SentenceHit]] | None:
-        """Start the query for the ``k`` sentences nearest to the question by their own vectors
-        (it runs while the chunks are retrieved); pass it to :meth:`sentences`."""
-        if k <= 0 or not view.n:
-            return None
-        return _pool().submit(reads.nearest_sentences, self.store, query_vector, k)
-
-    def sentences(self, view: CorpusView, hits: list[ChunkHit], query_vector: Vectors,
-                  near: Future[list[SentenceHit]] | None, heads: int = 0) -> list[Retrieved]:
-        """Sentences of the chunk hits, plus the nearest sentences (see :meth:`nearest`), plus
-        the first ``heads`` sentences of the hit documents (their title or dateline)."""
-        store = self.store
+    def sentences(self, view: CorpusView, hits: list[ChunkHit], near_chunks: list[ChunkRecord],
+                  query_vector: Vectors, near: int, heads: int = 0) -> list[Retrieved]:
+        """Sentences of the chunk hits, plus the ``near`` sentences of ``near_chunks`` (see
+        :meth:`chunks`) nearest to the question by their own vectors, plus the first ``heads``
+        sentences of the hit documents (their title or dateline)."""
         rows, rank_of, context_of = _held(hits)
-        unread: list[str] = []
-        if heads and hits:
-            for sid in reads.head_sentence_ids(store, sorted({h.source for h in hits}), heads):
-                rank_of.setdefault(sid, 0.0)
-                unread.append(sid)
-        # the vectors of the hit chunks' sentences are read while the nearest ones arrive
-        held_ids = list(rows)
-        early = (_pool().submit(reads.sentence_vectors, store, held_ids)
-                 if held_ids else None)
         similarity: dict[str, float] = {}
-        if near is not None:
-            for hit in near.result():
-                sid = hit.record.id
-                rank_of.setdefault(sid, 0.0)
-                rows.setdefault(sid, hit.record)
-                similarity[sid] = 1.0 - hit.distance  # cosine space: distance = 1 - cosine
-        unread = [sid for sid in dict.fromkeys(unread) if sid not in rows]
-        if unread:
-            for record in reads.sentences(store, unread):
-                rows[record.id] = record
-        rows = {sid: row for sid, row in rows.items() if view.owns(row.key)}
-        fetched = [early.result()] if early is not None else []
-        known = set(similarity) | set(held_ids)
-        missing = [sid for sid in rows if sid not in known]
-        if missing:
-            fetched.append(reads.sentence_vectors(store, missing))
-        for got in fetched:
-            for sid, value in _similarities(got, query_vector):
-                similarity.setdefault(sid, value)  # a nearest sentence keeps its distance
+        for chunk in [h.chunk for h in hits]:
+            similarity.update(_similarities(chunk, query_vector))
+        nearby: dict[str, float] = {}
+        by_id: dict[str, SentenceRecord] = {}
+        for chunk in near_chunks:
+            for sid, value in _similarities(chunk, query_vector).items():
+                nearby.setdefault(sid, value)
+            by_id.update((r.id, r) for r in chunk.sentences)
+        for sid in sorted(nearby, key=lambda x: (-nearby[x], x))[:near]:
+            rank_of.setdefault(sid, 0.0)
+            rows.setdefault(sid, by_id[sid])
+            similarity.setdefault(sid, nearby[sid])
+        if heads and hits:
+            for chunk in view.heads({h.chunk.key for h in hits}).values():
+                values = _similarities(chunk, query_vector)
+                for record in chunk.sentences:
+                    if record.index < heads and record.id in values:
+                        rank_of.setdefault(record.id, 0.0)
+                        rows.setdefault(record.id, record)
+                        similarity.setdefault(record.id, values[record.id])
         out = [Retrieved(row, similarity[sid], context_of.get(sid, ""), rank_of[sid])
                for sid, row in rows.items() if sid in similarity]
         out.sort(key=lambda r: (r.sentence.source, r.sentence.index))
@@ -209,12 +197,14 @@ def _held(hits: list[ChunkHit]) -> tuple[dict[str, SentenceRecord], dict[str, fl
     return rows, rank_of, context_of
 
 
-def _similarities(got: StoredVectors, query_vector: Vectors) -> list[tuple[str, float]]:
-    """Cosine similarity of each fetched vector to the question's, row by row: a sentence's
-    value never depends on which others were read with it."""
-    if not got.ids:  # all of them removed by a run that committed meanwhile
-        return []
-    return list(zip(got.ids, (got.rows * query_vector).sum(axis=1).tolist(), strict=True))
+def _similarities(chunk: ChunkRecord, query_vector: Vectors) -> dict[str, float]:
+    """Cosine similarity of each of the chunk's sentences to the question, row by row from
+    their stored vectors (a sentence's value never depends on which others were read with
+    it)."""
+    if not len(chunk.vectors):
+        return {}
+    values = (chunk.vectors * query_vector).sum(axis=1).tolist()
+    return dict(zip(chunk.sentence_ids, values, strict=True))
 
 
 def documents_of(store: Store) -> list[dict[str, Any]]:

@@ -30,7 +30,10 @@ class Settings(IndexSettings):
     top_chunks: int = 8
     """Chunks taken from each retriever (dense and BM25) before fusion."""
     top_sentences: int = 12
-    """Sentences taken straight from the sentence vectors."""
+    """Sentences taken by their own vectors, nearest to the question, from the sentences of the
+    ``near_chunks`` chunks nearest to it (whatever their fused rank)."""
+    near_chunks: int = 48
+    """Chunks the dense query ranks first whose sentences compete for ``top_sentences``."""
     max_question_chars: int = 2000
     max_history_turns: int = 8
     """Earlier turns read for a follow-up (older ones are ignored)."""

@@ -63,6 +63,10 @@ class CorpusView:
         """The records of the chunks ``ids`` this state holds."""
         return self.lexical.records(ids) if self.lexical is not None else {}
 
+    def heads(self, versions: Iterable[Version]) -> dict[str, ChunkRecord]:
+        """The records of the chunks that open the documents ``versions`` in this state."""
+        return self.lexical.heads(versions) if self.lexical is not None else {}
+
     def lexical_hits(self, query_terms: list[str], k: int) -> dict[str, ChunkRecord]:
         """The records of the best ``k`` chunks by BM25 over the terms the collection knows,
         best first."""

@@ -49,7 +49,7 @@ def free_port() -> int:
 
 
 def orphan_versions(store: Store) -> set[Version]:
-    """Versions of chunk or sentence records that no committed document record owns."""
+    """Versions of chunk records that no committed document record owns."""
     return store.stored_versions() - {d.key for d in store.docs().values()}
 
 

@@ -7,6 +7,7 @@ may do what in :mod:`ui.access`.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from index.errors import ConfigError
+from index.errors import ConfigError, RagError
 from index.load import SUPPORTED
 from rag.pipeline import Engine
 from ui.access import Access, check_exposure, logins
 from ui.chat import VIEWER_HINT, ChatApp, conversation, viewer
 from ui.style import CITATION_CLICK_JS, CSS, DOCUMENT_CLICK_JS, SCROLL_TO_SPAN_JS
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ChatApp", "build_app", "launch"]
 
@@ -152,6 +155,10 @@ def launch(engine: Engine, host: str | None = None, port: int | None = None,
     name = access.check(access.default(collection or settings.collection))
     engine.ensure_default(name)  # the seed collection, on a fresh machine
     engine.store(name)  # fails early when the collection is missing
+    try:  # loaded before the first question, not on it
+        engine.warm(name)
+    except RagError as exc:  # the questions will show it, with what to do
+        log.warning("not loaded ahead of the first question: %s", exc)
     demo = build_app(engine, name, access=access)
     demo.queue(default_concurrency_limit=4)
     try:

@@ -10,7 +10,7 @@ import pytest
 from index.build import Indexer
 from index.embed import Embedder
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store
+from index.store import DOCS, Store
 from tests.conftest import orphan_versions
 
 SEED = Path("seeds/azernews-2023-01-23-landmines.txt")
@@ -18,7 +18,7 @@ SEED = Path("seeds/azernews-2023-01-23-landmines.txt")
 
 def counts(indexer: Indexer, name: str = "docs") -> tuple[int, int, int]:
     store = Store(indexer.client, name)
-    return store.count(), store.count(SENTENCES), store.count(DOCS)
+    return store.count(), sum(d.sentences for d in store.docs().values()), store.count(DOCS)
 
 
 @pytest.fixture
@@ -46,10 +46,22 @@ def test_index_is_idempotent(indexer: Indexer, corpus: Path) -> None:
     assert before[2] == 2
 
 
+def sentences_of(store: Store, source: str) -> list[str]:
+    """The texts of a document's sentences, in order, as its chunk records hold them."""
+    from index.records import chunk_record
+
+    got = store.col("").get(where={"source": source}, include=["documents", "metadatas"])
+    records = {r.index: r.text for i, t, m in zip(got["ids"], got["documents"],
+                                                  got["metadatas"], strict=True)
+               for r in chunk_record(i, t, dict(m)).sentences}
+    return [records[i] for i in sorted(records)]
+
+
 def test_records_point_at_exact_offsets(indexer: Indexer, corpus: Path) -> None:
     indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
-    got = store.col(SENTENCES).get(include=["documents", "metadatas"])
+    got = store.col("").get(include=["documents", "metadatas"])
+    assert got["ids"]
     for text, meta in zip(got["documents"], got["metadatas"], strict=True):
         doc = store.doc_text(str(meta["source"]))
         assert doc is not None and doc[int(meta["start"]) : int(meta["end"])] == text
@@ -62,8 +74,7 @@ def test_changed_file_is_replaced_and_removed_file_is_dropped(indexer: Indexer,
     report = indexer.build([corpus], "docs")
     assert report.indexed == 1 and report.unchanged == 1
     store = Store(indexer.client, "docs")
-    texts = store.col(SENTENCES).get(where={"source": next(
-        s for s in store.docs() if s.endswith("notes.md"))})["documents"]
+    texts = sentences_of(store, next(s for s in store.docs() if s.endswith("notes.md")))
     assert texts == ["# Notes", "The tunnel opened in 2001."]
     (corpus / "notes.md").unlink()
     report = indexer.build([corpus], "docs")
@@ -124,26 +135,30 @@ def test_invalid_collection_name_is_refused(indexer: Indexer, corpus: Path) -> N
 
 
 def test_each_chunk_holds_its_sentence_records(indexer: Indexer, corpus: Path) -> None:
-    """Readers take a hit chunk's sentences out of the chunk record: they must be exactly the
-    records of the sentence collection (text, offsets, index, the sentence before)."""
-    from index.records import chunk_record, sentence_record
+    """Readers take a hit chunk's sentences out of the chunk record: together the chunks give
+    every sentence of each document once, verbatim at its offsets, with the end of the
+    sentence before it; a sentence two chunks share has the same record in both."""
+    from index.records import PREV_CHARS, chunk_record
 
     indexer.build([corpus], "docs")
     store = Store(indexer.client, "docs")
-    stored = store.col(SENTENCES).get(include=["documents", "metadatas"])
-    by_id = {i: sentence_record(i, t, dict(m)) for i, t, m in
-             zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True)}
     chunks = store.col("").get(include=["documents", "metadatas"])
-    seen = set()
+    by_id: dict[str, object] = {}
     for id_, text, meta in zip(chunks["ids"], chunks["documents"], chunks["metadatas"],
                                strict=True):
         chunk = chunk_record(id_, text, dict(meta))
-        assert chunk.sentences is not None
         assert chunk.sentence_ids == tuple(r.id for r in chunk.sentences)
         for record in chunk.sentences:
-            assert record == by_id[record.id]
-            seen.add(record.id)
-    assert seen == set(by_id)
+            assert by_id.setdefault(record.id, record) == record
+    for source, doc in store.docs().items():
+        text = store.doc_text(source)
+        assert text is not None
+        records = sorted((r for r in by_id.values() if r.source == source),  # type: ignore
+                         key=lambda r: r.index)
+        assert [r.index for r in records] == list(range(doc.sentences))
+        for before, record in zip([None, *records], records, strict=False):
+            assert text[record.start : record.end] == record.text
+            assert record.prev == ("" if before is None else before.text[-PREV_CHARS:])
 
 
 def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
@@ -167,7 +182,9 @@ def test_a_run_reads_only_the_records_it_needs(indexer: Indexer, corpus: Path,
     store = Store(indexer.client, "docs")
     assert sorted(store.docs()) == ["corpus/new.txt", "corpus/seed.txt", "other/far.txt"]
     state = store.state()
-    assert (state["chunks"], state["sentences"]) == (store.count(), store.count(SENTENCES))
+    docs = store.docs().values()
+    assert (state["chunks"], state["sentences"]) == (store.count(),
+                                                     sum(d.sentences for d in docs))
 
 
 def written_by_an_older_version(store: Store) -> None:
@@ -193,7 +210,8 @@ def test_a_collection_an_older_version_wrote_is_refused_until_rebuilt(
     attempts: list[Callable[[], object]] = [
         store.snapshot, store.version, lambda: store.document("corpus/seed.txt"),
         lambda: indexer.build([corpus], "docs"), lambda: indexer.repair("docs"),
-        lambda: remove_documents(indexer.settings, indexer.client, "docs", ["corpus"])]
+        lambda: remove_documents(indexer.settings, indexer.client, "docs", ["corpus"],
+                                 indexer.embedder.embed)]
     for attempt in attempts:
         with pytest.raises(OlderCollection, match=r"older version.*--rebuild --collection docs"):
             attempt()

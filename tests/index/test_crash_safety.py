@@ -8,9 +8,11 @@ records are exactly those of a clean build of the same folder in another data fo
 
 The design under test (index/build.py, index/versions.py, index/lexical.py): a run writes under
 a new generation that readers do not see until its commit (the lexical index's folder of that
-generation is committed just before the vectors); a document's sentences and chunks are written
-before its document record; the next run keeps the complete documents of the dead run whose file is
-unchanged (without embedding them again) and deletes the records that no document record owns.
+generation is committed just before the vectors); a document's chunks are written before its
+document record; the next run keeps the complete documents of the dead run whose file is
+unchanged (their chunks' vectors are kept; their sentences are encoded again for the lexical
+index, whose folder of the dead run is gone) and deletes the records that no document record
+owns.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from index.lexical import LexicalReader
 from index.offline import OFFLINE_ENV
 from index.segment import split_sentences
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store, open_client
+from index.store import DOCS, Store, open_client
 from tests.conftest import orphan_versions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,7 +194,7 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
         s: d.sha256 for s, d in reference.docs().items()}
     assert len(docs) == FILES
     # no duplicates, nothing missing, nothing extra: the same records as the clean build
-    for suffix in ("", SENTENCES, DOCS):
+    for suffix in ("", DOCS):
         got, want = records(store, suffix), records(reference, suffix)
         assert store.count(suffix) == reference.count(suffix) == len(want)
         assert got.keys() == want.keys(), (
@@ -202,21 +204,23 @@ def test_killed_run_then_rerun_gives_the_clean_index(tmp_path: Path,
         if suffix != DOCS:  # one record per (document, position)
             positions = [(m["source"], m["index"]) for _, m in got.values()]
             assert len(positions) == len(set(positions))
-    # no orphans: every chunk and sentence belongs to a complete document's current version
+    # no orphans: every chunk belongs to a complete document's current version
     assert orphan_versions(store) == set()
-    owned = {(d.source, d.sha256) for d in docs.values()}
-    sentence_owners = {(m["source"], m["doc_sha"]) for _, m in records(store, SENTENCES).values()}
-    assert sentence_owners <= owned
 
     # the vectors are the real ones, in the right records, and the vector index answers
-    sample = store.col(SENTENCES).get(limit=24, include=["documents", "embeddings"])
+    sample = store.col("").get(limit=6, include=["embeddings"])
     stored = np.asarray(sample["embeddings"], dtype=np.float32)
-    fresh = embedder.embed(list(sample["documents"]))
-    assert np.min(np.sum(stored * fresh, axis=1)) > 0.999
-    near = store.col(SENTENCES).query(query_embeddings=stored[:6].tolist(), n_results=1,
-                                      include=["documents", "distances"])
-    assert [d[0] for d in near["documents"]] == list(sample["documents"][:6])
+    near = store.col("").query(query_embeddings=stored.tolist(), n_results=1,
+                               include=["distances"])
+    assert [i[0] for i in near["ids"]] == list(sample["ids"])
     assert max(d[0] for d in near["distances"]) < 1e-3
+    reader = LexicalReader.open(crashed_settings.lexical_dir, COLLECTION, *store.committed())
+    assert reader is not None
+    chunks = list(reader.records(list(records(store, ""))).values())
+    assert len(chunks) == store.count()
+    for chunk in chunks[:: max(1, len(chunks) // 24)]:  # each sentence's vector, in order
+        fresh = embedder.embed([r.text for r in chunk.sentences])
+        assert np.min(np.sum(chunk.vectors * fresh, axis=1)) > 0.999
 
     # the lexical index holds exactly the committed chunks, as the clean build's does
     assert lexical_ids(store, data) == lexical_ids(reference, tmp_path / "clean") == \

@@ -32,10 +32,10 @@ def indexer(tmp_path: Path, embedder: Embedder) -> Indexer:
 
 def test_removed_documents_leave_the_lexical_index_in_the_same_commit(
         indexer: Indexer) -> None:
-    settings = indexer.settings
+    settings, embed = indexer.settings, indexer.embedder.embed
     store, before, _ = committed(indexer)
     mill = store.docs()["docs/mill.txt"]
-    report = remove_documents(settings, indexer.client, NAME, ["docs/mill.txt"])
+    report = remove_documents(settings, indexer.client, NAME, ["docs/mill.txt"], embed)
     assert report.removed == ("docs/mill.txt",)
 
     store, folder, ids = committed(indexer)
@@ -60,7 +60,8 @@ def test_a_question_after_a_removal_reads_the_new_lexical_index(
     question = "What did the Quenby mill grind?"
     first = engine.ask(question, collection=NAME)
     assert "docs/mill.txt" in {c.source for c in first.candidates}
-    remove_documents(indexer.settings, indexer.client, NAME, [str(tmp_path / "docs/mill.txt")])
+    remove_documents(indexer.settings, indexer.client, NAME, [str(tmp_path / "docs/mill.txt")],
+                     embedder.embed)
     after = engine.ask(question, collection=NAME)
     assert "docs/mill.txt" not in {c.source for c in after.candidates}
     assert engine.ask("How many steps does the Ostrel tower have?",
@@ -70,7 +71,7 @@ def test_a_question_after_a_removal_reads_the_new_lexical_index(
 def test_a_removal_repairs_a_missing_lexical_index_first(indexer: Indexer) -> None:
     settings = indexer.settings
     lexical.drop(settings.lexical_dir, NAME)  # a data folder copied without it
-    remove_documents(settings, indexer.client, NAME, ["docs/tower.txt"])
+    remove_documents(settings, indexer.client, NAME, ["docs/tower.txt"], indexer.embedder.embed)
     store, folder, ids = committed(indexer)
     assert stored_version(folder) == store.version()
     assert len(ids) == 2 and all_ids(folder) == ids  # the others are there, the tower is not
@@ -78,10 +79,10 @@ def test_a_removal_repairs_a_missing_lexical_index_first(indexer: Indexer) -> No
 
 def test_a_removal_that_matches_nothing_leaves_the_lexical_index_as_it_was(
         indexer: Indexer) -> None:
-    settings = indexer.settings
+    settings, embed = indexer.settings, indexer.embedder.embed
     store, folder, _ = committed(indexer)
     version = store.version()
-    report = remove_documents(settings, indexer.client, NAME, ["nowhere.txt"])
+    report = remove_documents(settings, indexer.client, NAME, ["nowhere.txt"], embed)
     assert report.removed == () and report.unmatched == ("nowhere.txt",)
     assert store.version() == version and stored_version(folder) == version
     assert sorted(p.name for p in (settings.lexical_dir / NAME).iterdir()) == [folder.name]

@@ -1,4 +1,5 @@
-"""The store's typed reads: dense hits, sentence records and vectors, document records."""
+"""The store's typed reads (dense hits, document records) and the lexical index's chunk
+records, which hold their sentences' records and vectors."""
 
 from pathlib import Path
 
@@ -8,16 +9,16 @@ import pytest
 from index import reads
 from index.build import Indexer
 from index.embed import Embedder
-from index.records import sentence_record
+from index.lexical import LexicalReader
 from index.settings import IndexSettings
-from index.store import SENTENCES, Store
+from index.store import Store
 
 TEXT = ("The mill stands by the river. It was built in 1820. The miller ground rye there.\n\n"
         "A bridge crosses the river below it. The bridge is made of stone.\n")
 
 
 @pytest.fixture
-def store(tmp_path: Path, embedder: Embedder) -> Store:
+def indexer(tmp_path: Path, embedder: Embedder) -> Indexer:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "mill.txt").write_text(TEXT, encoding="utf-8")
@@ -25,37 +26,55 @@ def store(tmp_path: Path, embedder: Embedder) -> Store:
     indexer = Indexer(IndexSettings(data_dir=tmp_path / "data", chunk_tokens=12,
                                     chunk_overlap_tokens=0), embedder)
     indexer.build([folder], "mills", base=folder)
+    return indexer
+
+
+@pytest.fixture
+def store(indexer: Indexer) -> Store:
     return Store(indexer.client, "mills")
 
 
-def test_nearest_chunks_and_sentences(store: Store) -> None:
+def lexical_of(indexer: Indexer) -> LexicalReader:
+    version, generation = Store(indexer.client, "mills").committed()
+    reader = LexicalReader.open(indexer.settings.lexical_dir, "mills", version, generation)
+    assert reader is not None
+    return reader
+
+
+def test_nearest_chunks(store: Store) -> None:
     chunks = store.col("").get(include=["embeddings"])
     ids = reads.nearest_chunks(store, np.asarray(chunks["embeddings"][0], np.float32), 2)
     assert len(ids) == 2 and ids[0] == chunks["ids"][0]
 
-    stored = store.col(SENTENCES).get(include=["documents", "metadatas", "embeddings"])
-    hits = reads.nearest_sentences(store, np.asarray(stored["embeddings"][1], np.float32), 3)
-    assert len(hits) == 3 and hits[0].record.id == stored["ids"][1]
-    assert hits[0].distance == pytest.approx(0.0, abs=1e-5)
-    assert [h.distance for h in hits] == sorted(h.distance for h in hits)
-    assert hits[0].record == sentence_record(stored["ids"][1], stored["documents"][1],
-                                             dict(stored["metadatas"][1]))
+
+def test_chunk_records_hold_their_sentences_and_vectors(indexer: Indexer, store: Store,
+                                                        embedder: Embedder) -> None:
+    """Each chunk's record gives its sentences verbatim at their offsets, and their vectors:
+    the encoder's, stored as float16 (a cosine moves by about 1e-4)."""
+    ids = store.col("").get(include=[])["ids"]
+    records = lexical_of(indexer).records([*ids, "not-stored"])
+    assert sorted(records) == sorted(ids)
+    seen = []
+    for chunk in records.values():
+        assert chunk.vectors.shape == (len(chunk.sentences), embedder.dimension)
+        expected = embedder.embed([s.text for s in chunk.sentences])
+        assert np.allclose(chunk.vectors, expected, atol=2e-3)
+        assert np.allclose((chunk.vectors * expected).sum(axis=1), 1.0, atol=1e-3)
+        for s in chunk.sentences:
+            text = TEXT if s.source == "mill.txt" else "The inn serves soup. Its door is red.\n"
+            assert text[s.start : s.end] == s.text and s.key == chunk.key
+            seen.append((s.source, s.index))
+    assert sorted(set(seen)) == [("inn.txt", 0), ("inn.txt", 1)] + [
+        ("mill.txt", i) for i in range(5)]
 
 
-def test_sentence_records_and_vectors(store: Store) -> None:
-    heads = reads.head_sentence_ids(store, ["mill.txt"], 2)
-    records = reads.sentences(store, [*heads, "not-stored"])
-    assert sorted(r.index for r in records) == [0, 1]
-    for r in records:
-        assert r.source == "mill.txt" and TEXT[r.start : r.end] == r.text
-        assert r.key == ("mill.txt", r.doc_sha)
-        assert r.prev == ("" if r.index == 0 else "The mill stands by the river.")
-
-    vectors = reads.sentence_vectors(store, heads)
-    assert sorted(vectors.ids) == sorted(heads) and vectors.rows.shape[0] == 2
-    assert np.allclose(np.linalg.norm(vectors.rows, axis=1), 1.0, atol=1e-4)
-    none = reads.sentence_vectors(store, ["not-stored"])
-    assert none.ids == () and none.rows.shape[0] == 0
+def test_the_chunks_that_open_a_document(indexer: Indexer, store: Store) -> None:
+    """``heads`` finds the chunks that hold a document's first sentences, by its version."""
+    doc = store.docs()["mill.txt"]
+    heads = lexical_of(indexer).heads([doc.key, ("gone.txt", "0" * 64)])
+    got = sorted(s.index for c in heads.values() for s in c.sentences)
+    assert got[:2] == [0, 1] and all(c.source == "mill.txt" for c in heads.values())
+    assert lexical_of(indexer).heads([]) == {}
 
 
 def test_document_records_by_source(store: Store) -> None:

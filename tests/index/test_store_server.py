@@ -18,7 +18,7 @@ from index.build import Indexer
 from index.embed import Embedder
 from index.offline import OFFLINE_ENV
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store
+from index.store import DOCS, Store
 from rag.pipeline import Engine
 from rag.settings import Settings
 from tests.conftest import free_port
@@ -67,9 +67,9 @@ def test_index_and_ask_through_either_store(settings_for: Settings, embedder: Em
     first = indexer.build([Path("seeds")], name)
     assert first.indexed == 1
     store = Store(indexer.client, name)
-    counts = (store.count(), store.count(SENTENCES), store.count(DOCS))
+    counts = (store.count(), store.count(DOCS))
     assert indexer.build([Path("seeds")], name).unchanged == 1
-    assert (store.count(), store.count(SENTENCES), store.count(DOCS)) == counts
+    assert (store.count(), store.count(DOCS)) == counts
     engine = Engine(settings_for, embedder=embedder)
     answer = engine.ask("How many Azerbaijanis became victims of landmine explosions?")
     assert "282" in answer.text
@@ -129,7 +129,7 @@ def test_remove_and_delete_through_either_store(settings_for: Settings, embedder
     store = Store(engine.client, name)
     report = library.remove(engine, ["mill.txt"], name)
     assert report.removed == ("mill.txt",) and set(store.docs()) == {"ferry.txt"}
-    assert (store.count(), store.count(SENTENCES), store.count(DOCS)) == (1, 1, 1)
+    assert (store.count(), store.count(DOCS)) == (1, 1)
     answer = engine.ask("When was the Brimstone mill built?", collection=name)
     assert "mill.txt" not in {c.source for c in answer.candidates}
     assert library.delete(engine, name) == 1

@@ -1,5 +1,5 @@
 """Generations: a run's changes stay hidden until its switch, and a run that dies before or
-after it leaves a state the next run completes, without re-embedding finished documents."""
+after it leaves a state the next run completes, keeping the documents it finished."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 import index.build as build
 from index.build import Indexer
 from index.embed import Embedder, Vectors
+from index.lexical import is_current
+from index.records import chunk_record
 from index.settings import IndexSettings
-from index.store import DOCS, SENTENCES, Store
+from index.store import DOCS, Store
 from tests.conftest import orphan_versions
 
 A = {
@@ -53,20 +55,19 @@ def write(folder: Path, version: dict[str, str]) -> None:
 def state(store: Store) -> dict[str, Any]:
     """What a reader sees: committed documents and their texts, and the records they own."""
     snap = store.snapshot()
-    owned: dict[str, list[str]] = {}
-    for suffix in ("", SENTENCES):
-        got = store.col(suffix).get(include=["documents", "metadatas"])
-        owned[suffix] = sorted(t for t, m in zip(got["documents"], got["metadatas"], strict=True)
-                               if snap.owns(m))
-    return {"docs": {s: store.doc_text(s) for s in snap.docs}, **owned}
+    got = store.col("").get(include=["documents", "metadatas"])
+    chunks = [(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"],
+                                                 strict=True) if snap.owns(m)]
+    sentences = {s.text for c in chunks for s in chunk_record(*c).sentences}
+    return {"docs": {s: store.doc_text(s) for s in snap.docs},
+            "chunks": sorted(t for _, t, _ in chunks), "sentences": sorted(sentences)}
 
 
 def fully_stored(store: Store) -> None:
-    """No record beyond those of the committed documents, in any of the three collections."""
+    """No record beyond those of the committed documents, in either collection."""
     docs = store.docs()
     assert store.count(DOCS) == len(docs)
     assert store.count() == sum(d.chunks for d in docs.values())
-    assert store.count(SENTENCES) == sum(d.sentences for d in docs.values())
     assert orphan_versions(store) == set()
 
 
@@ -86,7 +87,7 @@ def test_a_run_that_dies_before_its_switch_changes_nothing_readers_see(
     indexer.build([folder], "docs", base=folder)
     store = Store(indexer.client, "docs")
     seen_a = state(store)
-    assert "The bridge opened in 1987." in seen_a[SENTENCES]
+    assert "The bridge opened in 1987." in seen_a["sentences"]
     write(folder, B)
     real_commit = Store.commit
 
@@ -99,16 +100,20 @@ def test_a_run_that_dies_before_its_switch_changes_nothing_readers_see(
     assert state(store) == seen_a
     assert orphan_versions(store)  # the new versions are stored, but not committed
 
-    # the next run keeps the complete new versions (no re-embedding) and switches
+    # the next run keeps the complete new versions and switches: their chunks stay as written,
+    # their sentences are encoded once more for the lexical index (the dead run's folder of it
+    # is gone); no other text is encoded
     monkeypatch.setattr(Store, "commit", real_commit)
     counting.texts.clear()
     report = indexer.build([folder], "docs", base=folder)
     assert (report.indexed, report.unchanged, report.removed) == (2, 1, 1), report
-    assert counting.texts == []
+    kept = ["The bridge opened in 1991.", "It is 2.5 km long.",
+            "The tram museum opened in 2004.", "It holds eleven restored trams."]
+    assert sorted(counting.texts) == sorted(kept)
     seen_b = state(store)
     assert set(seen_b["docs"]) == set(B) and seen_b["docs"]["bridge.txt"] == B["bridge.txt"]
-    assert "The bridge opened in 1991." in seen_b[SENTENCES]
-    assert "The bridge opened in 1987." not in seen_b[SENTENCES]
+    assert "The bridge opened in 1991." in seen_b["sentences"]
+    assert "The bridge opened in 1987." not in seen_b["sentences"]
     fully_stored(store)
 
 
@@ -128,28 +133,32 @@ def test_a_dead_runs_version_of_a_file_changed_since_is_replaced(
     counting.texts.clear()
     report = indexer.build([folder], "docs", base=folder)
     assert (report.indexed, report.unchanged, report.removed) == (2, 1, 1), report
-    assert counting.texts == ["The bridge opened in 1993.", "It is 2.5 km long."]
+    # the changed file is indexed; the dead run's museum is kept (its sentences encoded again
+    # for the lexical index only)
+    assert sorted(counting.texts) == sorted([
+        "The bridge opened in 1993.", "It is 2.5 km long.",
+        "The tram museum opened in 2004.", "It holds eleven restored trams."])
     assert store.doc_text("bridge.txt") == changed
     fully_stored(store)
 
 
-def test_orphan_sentences_are_found_and_removed(
+def test_orphan_chunks_are_found_and_removed(
         setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run that dies after a document's sentences, before its chunks: only the sentences
-    collection holds the orphans."""
+    """A run that dies after a document's chunks, before its document record: the chunks are
+    orphans, which the next run finds by the counts and removes."""
     indexer, _, folder = setup
     real_add = Store.add
 
-    def chunks_fail(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
-        if suffix == "":
+    def records_fail(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
+        if suffix == DOCS:
             raise RuntimeError("killed")
         real_add(self, suffix, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "add", chunks_fail)
+    monkeypatch.setattr(Store, "add", records_fail)
     with pytest.raises(RuntimeError):
         indexer.build([folder], "docs", base=folder)
     store = Store(indexer.client, "docs")
-    assert store.count() == 0 and store.count(SENTENCES) == 2
+    assert store.count() > 0 and store.count(DOCS) == 0
     orphans = orphan_versions(store)
     assert {source for source, _ in orphans} == {next(iter(sorted(A)))}
     monkeypatch.setattr(Store, "add", real_add)
@@ -176,6 +185,8 @@ def test_after_a_run_dies_past_its_switch_the_next_one_cleans_up(
     seen_b = state(store)
     assert set(seen_b["docs"]) == set(B)
     assert store.count(DOCS) == 5  # B's three, and the two it replaced
+    # the lexical index of the committed version stays: questions need no repair
+    assert is_current(indexer.settings.lexical_dir, "docs", *store.committed())
     monkeypatch.setattr(Store, "commit", real_commit)
     counting.texts.clear()
     report = indexer.build([folder], "docs", base=folder)

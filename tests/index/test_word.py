@@ -11,6 +11,7 @@ from index.build import Indexer
 from index.embed import Embedder
 from index.errors import SkippedFile
 from index.load import load_file
+from index.records import chunk_record
 from index.store import Store
 from rag.settings import Settings
 
@@ -81,8 +82,11 @@ def test_docx_offsets_point_into_the_stored_text(tmp_path: Path, embedder: Embed
     store = Store(Indexer(settings, embedder).client, "word")
     text = store.doc_text("r.docx")
     assert text is not None
-    got = store.col("__sentences").get(include=["documents", "metadatas"])
-    assert got["ids"]
-    for sentence, meta in zip(got["documents"], got["metadatas"], strict=True):
-        assert text[int(meta["start"]):int(meta["end"])] == sentence
-    assert any("Vellmar | 410 m" in s for s in got["documents"])
+    got = store.col("").get(include=["documents", "metadatas"])
+    sentences = [s for i, t, m in zip(got["ids"], got["documents"], got["metadatas"],
+                                      strict=True)
+                 for s in chunk_record(i, t, dict(m)).sentences]
+    assert sentences
+    for sentence in sentences:
+        assert text[sentence.start : sentence.end] == sentence.text
+    assert any("Vellmar | 410 m" in s.text for s in sentences)

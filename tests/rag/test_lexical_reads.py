@@ -59,9 +59,11 @@ def test_a_new_engine_reads_only_its_hits_chunk_texts(tmp_path: Path, embedder: 
     Engine(settings, embedder=embedder).index([docs], NAME, base=tmp_path)
 
     counts: list[int] = []
+    asked: set[str] = set()
     col = Store.col
 
     def counting(self: Store, suffix: str = "") -> Any:
+        asked.add(suffix)
         found = col(self, suffix)
         return Counting(found, counts) if suffix == "" else found
 
@@ -71,8 +73,10 @@ def test_a_new_engine_reads_only_its_hits_chunk_texts(tmp_path: Path, embedder: 
     assert "285" in answer.text and answer.citations
     assert Store(fresh.client, NAME).count() == 40
     # Chroma's chunk collection was asked (the dense query) but returned no text: the hits'
-    # records come from the lexical index's store, for the hits only
+    # records come from the lexical index's store, for the hits only, with their sentences'
+    # vectors: Chroma holds no collection of sentences to ask
     assert counts and sum(counts) == 0, counts
+    assert asked == {"", "__docs"}, asked
 
 
 def test_a_question_on_a_stale_lexical_index_says_to_repair(tmp_path: Path,

@@ -8,46 +8,51 @@ from rag.settings import Settings
 QUESTION = "Which forum did the Armenian mission address in October 2022?"
 
 
-def test_sentences_read_from_chunk_records_match_the_sentence_collection(
-        seed_engine: Engine) -> None:
-    """Hit chunks carry their sentences' records: they are the sentence collection's records.
-    The document's first sentences (``heads``) come along, verbatim at their offsets."""
-    from index import reads
+def test_sentences_come_from_the_hit_and_nearest_chunks(seed_engine: Engine) -> None:
+    """The hit chunks' sentences, the sentences of the nearest chunks that are nearest by their
+    own vectors, and the document's first sentences (``heads``) come back verbatim at their
+    offsets, each with its cosine to the question from its stored vector."""
+    import numpy as np
 
     retriever = seed_engine.retriever("seed")
     view = retriever.view()
     vector = seed_engine.embedder.embed([QUESTION])[0]
-    hits = retriever.chunks(view, vector, terms(QUESTION), 4)
-    assert hits
-    for hit in hits:
-        stored = reads.sentences(retriever.store, hit.chunk.sentence_ids)
-        assert sorted(stored, key=lambda r: r.index) == list(hit.chunk.sentences)
-    new_records = retriever.sentences(view, hits, vector, retriever.nearest(view, vector, 6),
-                                      heads=2)
+    hits, near = retriever.chunks(view, vector, terms(QUESTION), 4, near=12)
+    assert hits and len(near) == min(12, view.n)
+    records = retriever.sentences(view, hits, near, vector, 6, heads=2)
     held = {sid for h in hits for sid in h.chunk.sentence_ids}
-    assert held <= {r.sentence.id for r in new_records}
-    assert {0, 1} <= {r.sentence.index for r in new_records}
-    for r in new_records:
+    got = {r.sentence.id: r for r in records}
+    assert held <= set(got)
+    assert {0, 1} <= {r.sentence.index for r in records}
+    cosine = {s.id: float(v @ vector) for c in near for s, v in
+              zip(c.sentences, seed_engine.embedder.embed([s.text for s in c.sentences]),
+                  strict=True)}
+    nearest = sorted(cosine, key=lambda sid: -cosine[sid])[:6]
+    assert set(nearest) <= set(got)
+    for r in records:
         s = r.sentence
         assert Path(s.source).read_text(encoding="utf-8")[s.start : s.end] == s.text
-        assert -1.0 <= r.similarity <= 1.0
+        if s.id in cosine:
+            assert np.isclose(r.similarity, cosine[s.id], atol=1e-3)
+    assert len(records) == len(got)
 
 
-def test_sentences_removed_meanwhile_are_left_out(tmp_path: Path, embedder: Embedder) -> None:
-    """A run that commits and cleans up while a question is answered may remove the records a
-    view still points at: the question gets what is left, never an error."""
-    from index.store import SENTENCES
-
+def test_a_view_reads_its_own_state_when_chunks_go_meanwhile(tmp_path: Path,
+                                                           embedder: Embedder) -> None:
+    """A run that commits and cleans up while a question is answered may remove the Chroma
+    records a view's dense query would find: the view reads its chunks' records and sentences
+    from its own lexical index, so the question still gets them, never an error."""
     engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
     engine.index([Path("seeds")], "seed")
     retriever = engine.retriever("seed")
     view = retriever.view()
     vector = embedder.embed([QUESTION])[0]
-    hits = retriever.chunks(view, vector, terms(QUESTION), 4)
-    retriever.store.col(SENTENCES).delete(ids=list(hits[0].chunk.sentence_ids))
-    records = retriever.sentences(view, hits[:1], vector, None)
-    assert records == []
-    assert retriever.sentences(view, hits, vector, None)
+    hits, near = retriever.chunks(view, vector, terms(QUESTION), 4, near=8)
+    retriever.store.col("").delete(ids=[hits[0].id])
+    again, _ = retriever.chunks(view, vector, terms(QUESTION), 4, near=8)
+    assert hits[0].id in {h.id for h in again}  # still found by BM25 in the view's index
+    records = retriever.sentences(view, hits[:1], near, vector, 6)
+    assert {s.id for s in hits[0].chunk.sentences} <= {r.sentence.id for r in records}
 
 
 def test_term_weights_are_the_smoothed_idf_of_the_chunk_texts(seed_engine: Engine) -> None:
