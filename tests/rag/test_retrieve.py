@@ -71,3 +71,12 @@ def test_term_weights_are_the_smoothed_idf_of_the_chunk_texts(seed_engine: Engin
         assert math.isclose(view.weight(term), math.log((1 + n) / (1 + count)) + 1)
     assert not view.known("zzzunknownterm")
     assert math.isclose(view.weight("zzzunknownterm"), math.log((1 + n) / 2) + 1)
+
+
+def test_the_opening_sentences_asked_for_are_within_the_marked_chunks() -> None:
+    """Questions about a document read its first sentences from the chunks the lexical index
+    marks as its opening: those must cover them."""
+    from index.lexical import HEAD_SPAN
+    from rag.select import HEAD_SENTENCES
+
+    assert HEAD_SENTENCES <= HEAD_SPAN
