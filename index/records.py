@@ -1,5 +1,5 @@
-"""The records of a document version (its sentences, its chunks, its document record): how they
-are encoded into the store's metadata, and decoded back.
+"""The records of a document version (its chunks, which hold its sentences, and its document
+record): how they are encoded into the store's metadata and the lexical index, and decoded back.
 
 Chunk and sentence ids are content-addressed (source, content hash, position, text), so a new
 version never overwrites the records of the old one, and an id that is already stored holds the
