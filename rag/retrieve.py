@@ -40,9 +40,8 @@ _POOLS_LOCK = threading.Lock()
 
 def _pool(kind: str = "query") -> ThreadPoolExecutor:
     """Chroma's queries release the GIL: the dense chunk query runs beside BM25. Views are
-    checked (and
-    rebuilt after a commit, which takes seconds on a large collection) in their own pool, so a
-    rebuild never holds up the queries of other questions."""
+    checked (and opened again after a commit) in their own pool, so that never holds up the
+    queries of other questions."""
     with _POOLS_LOCK:
         if kind not in _POOLS:
             _POOLS[kind] = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"rag-{kind}")

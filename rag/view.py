@@ -18,7 +18,7 @@ class CorpusView:
     """One committed state of a collection: its version, its lexical index and term weights."""
 
     _CACHE = 65_536
-    """Term weights and version checks remembered per view (a few per question)."""
+    """Term weights and document records remembered per view (a few per question)."""
 
     def __init__(self, store: Store, lexical_root: Path) -> None:
         self._store = store
@@ -27,7 +27,6 @@ class CorpusView:
                                           self.generation)
         self.n = self.lexical.n if self.lexical is not None else 0
         self._df: dict[str, int] = {}
-        self._holds: dict[Version, bool] = {}
         self._docs: dict[str, DocRecord] = {}
 
     def _doc_freq(self, term: str) -> int:
@@ -47,17 +46,6 @@ class CorpusView:
         """Smoothed IDF: a word in every chunk still counts 1; a word the corpus never uses
         counts like one found in a single chunk (it may be a paraphrase, or the topic)."""
         return math.log((1 + self.n) / (1 + max(1, self._doc_freq(term)))) + 1
-
-    def owns(self, version: Version) -> bool:
-        """Whether the records of a document version (its chunks, its sentences) belong to this
-        state."""
-        held = self._holds.get(version)
-        if held is None:
-            held = self.lexical is not None and self.lexical.holds(version)
-            if len(self._holds) >= self._CACHE:
-                self._holds.clear()
-            self._holds[version] = held
-        return held
 
     def records(self, ids: list[str]) -> dict[str, ChunkRecord]:
         """The records of the chunks ``ids`` this state holds."""
