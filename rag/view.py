@@ -1,5 +1,5 @@
 """One committed state of a collection, as questions see it: its version, its lexical index
-(opened from disk, memory-mapped), and the term weights and ownership checks read from it."""
+(opened from disk, memory-mapped), and the term weights and records read from it."""
 
 from __future__ import annotations
 
