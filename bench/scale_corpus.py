@@ -145,11 +145,17 @@ def load(path: Path) -> Any:
 
 
 def du_mb(path: Path) -> float | None:
-    """Allocated size of a folder, like ``du``, in MB (None when it does not exist)."""
+    """Allocated size of a folder, like ``du``, in MB (None when it does not exist); a file
+    with several names (the lexical index's generations share files by hard links) counts
+    once."""
     if not path.exists():
         return None
-    total = sum((Path(d) / f).stat().st_blocks * 512 for d, _, fs in os.walk(path) for f in fs)
-    return total / 1e6
+    seen: dict[tuple[int, int], int] = {}
+    for d, _, fs in os.walk(path):
+        for f in fs:
+            st = (Path(d) / f).stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+    return sum(seen.values()) / 1e6
 
 
 def backend_of(embedder: Embedder) -> str:
