@@ -134,7 +134,9 @@ def build_store_only(out: Path, label: str, target: int, seed: int = 0) -> dict[
     docs = read_all(tpl.col(DOCS), ["documents", "metadatas"])
     reader = LexicalReader.open(tpl_settings.lexical_dir, COLLECTION, *tpl.committed())
     assert reader is not None, "the template has no lexical index: rebuild it (--fresh)"
-    packed = {i: pack_vectors(r.vectors) for i, r in reader.records(chunks["ids"]).items()}
+    records = reader.records(chunks["ids"])
+    packed = {i: pack_vectors(r.vectors) for i, r in records.items()}
+    dim = next(iter(records.values())).vectors.shape[1]
     by_source: dict[str, list[int]] = {}
     for i, meta in enumerate(chunks["metadatas"]):
         by_source.setdefault(str(meta["source"]), []).append(i)
@@ -149,7 +151,6 @@ def build_store_only(out: Path, label: str, target: int, seed: int = 0) -> dict[
     lexical_drop(settings.lexical_dir, COLLECTION)
     store.col(DOCS)
     lex = LexicalWriter.start(settings.lexical_dir, COLLECTION, generation - 1, generation)
-    dim = 384
     written = 0
     bar = tqdm(total=min(target, replicas * per_replica), unit="chunk",
                desc=f"writing {label} (store-only)", file=sys.stderr, smoothing=0.05)

@@ -31,11 +31,12 @@ from index.errors import SkippedFile
 from index.load import SourceNames, discover, load_file, regular_size
 from index.lock import collection_lock
 from index.records import Prepared, Records, add_document
+from index.repair import repair_lexical
 from index.scope import gone_sources, run_folders
 from index.segment import split_sentences
 from index.settings import IndexSettings
 from index.store import DOCS, Store, check_name, open_client
-from index.versions import Generation, repair_lexical
+from index.versions import Generation
 
 Progress = Callable[[float, str], None]
 """Told the share of a run done (0 to 1) and what it is doing; it may raise (e.g.
@@ -124,7 +125,7 @@ class Indexer:
             sources = [source for source, _ in located]
             folders = run_folders(paths, names)
             run = _Run(Generation.open(store, sources, folders, self.settings.lexical_dir,
-                                       progress, self.embedder.embed),
+                                       progress, self.embedder.embed, on_progress),
                        files=len(files), skipped=unlisted, on_progress=on_progress)
             try:
                 with ThreadPoolExecutor(max_workers=1,

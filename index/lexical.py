@@ -19,9 +19,9 @@ A folder that is missing or names another version (a data folder copied without 
 of another format) is never rebuilt on a question: readers get
 :class:`index.errors.LexicalIndexMissing`, and the next indexing run of the collection (or
 ``rag index --repair``) rebuilds it once from Chroma's chunk records, encoding their sentences
-again (Chroma keeps the chunks' vectors, not the sentences'). After a commit, folders older than the
-previous generation are deleted; the previous one stays for readers that read its version just
-before the switch.
+again (Chroma keeps the chunks' vectors, not the sentences'): :mod:`index.repair`. After a
+commit, folders older than the previous generation are deleted; the previous one stays for
+readers that read its version just before the switch.
 """
 
 from __future__ import annotations
@@ -30,20 +30,18 @@ import contextlib
 import json
 import os
 import shutil
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tantivy
 
-from index.docrecord import Snapshot, Version
+from index.docrecord import Version
 from index.embed import Vectors
 from index.errors import LexicalIndexMissing
-from index.records import chunk_record, pack_vectors
+from index.records import chunk_record
 from index.terms import terms
 from index.types import ChunkRecord
 
@@ -52,7 +50,6 @@ FORMAT = "3"
 """The schema's version, written into ``VERSION``: a folder of another format is stale."""
 _HEAP_BYTES = 64_000_000
 """The writer's memory budget: it writes a segment whenever its buffer reaches it."""
-_PAGE = 5_000
 HEAD_SPAN = 8
 """Chunks that begin within a document's first ``HEAD_SPAN`` sentences are marked as its
 opening (:meth:`LexicalReader.heads`)."""
@@ -74,7 +71,7 @@ def _schema() -> Any:
 
 
 def version_key(source: str, sha: str) -> str:
-    """The term that names a document version's chunks (for deletes and ownership checks)."""
+    """The term that names a document version's chunks (for deletes, and for its opening)."""
     return f"{sha}:{source}"
 
 
@@ -103,7 +100,7 @@ def drop(root: Path, name: str) -> None:
 
 class LexicalReader:
     """One generation's lexical index, memory-mapped: only the terms' postings a question asks
-    for and the ids of its hits are read."""
+    for and the records (with their sentences' vectors) of its hits are read."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -167,13 +164,9 @@ class LexicalReader:
         keys = sorted({version_key(*v) for v in versions})
         if not keys:
             return {}
+        # chunks start at increasing sentences, so at most HEAD_SPAN of a version are marked
         query = tantivy.Query.term_set_query(self._schema, "head", keys)
         return self._read(self._searcher.search(query, len(keys) * HEAD_SPAN, count=False).hits)
-
-    def holds(self, version: Version) -> bool:
-        """Whether the chunks of a document version are in this generation."""
-        query = tantivy.Query.term_query(self._schema, "key", version_key(*version))
-        return bool(self._searcher.search(query, 1, count=False).hits)  # deleted ones: no hit
 
 
 @dataclass
@@ -204,12 +197,25 @@ class LexicalWriter:
         index = tantivy.Index(_schema(), str(folder), reuse=True)
         return LexicalWriter(folder, index.writer(_HEAP_BYTES, 1), index.schema)
 
+    @staticmethod
+    def fresh(root: Path, name: str, number: int) -> LexicalWriter:
+        """Open generation ``number`` as a new, empty index (a rebuild)."""
+        folder = folder_of(root, name, number)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        index = tantivy.Index(_schema(), str(folder), reuse=False)
+        return LexicalWriter(folder, index.writer(_HEAP_BYTES * 2, 1), index.schema)
+
     def add(self, ids: Sequence[str], texts: Sequence[str],
             metas: Sequence[dict[str, Any]], packed: Sequence[bytes]) -> None:
         """Add chunk records (ids, texts and metadata as written to Chroma) with their
         sentences' vectors (:func:`index.records.pack_vectors`)."""
         docs = []
         for id_, text, meta, vectors in zip(ids, texts, metas, packed, strict=True):
+            sentences = str(meta["sentence_ids"]).count(",") + 1
+            if not vectors or len(vectors) % (2 * sentences):
+                raise ValueError(f"chunk {id_}: {len(vectors)} bytes of vectors for {sentences} "
+                                 "sentences (see index.records.pack_vectors)")
             key = version_key(str(meta["source"]), str(meta["doc_sha"]))
             fields: dict[str, Any] = {
                 "id": id_, "key": key, "terms": " ".join(terms(text)),
@@ -247,45 +253,6 @@ class LexicalWriter:
             if path.name.startswith("g") and gen.isdigit() and \
                     (int(gen) < number - 1 or int(gen) > number):
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def encoded(texts: Sequence[str], metas: Sequence[dict[str, Any]], embed: Embed) -> list[bytes]:
-    """The packed sentence vectors of chunks read back from Chroma, encoded again (each
-    sentence once, however many chunks hold it)."""
-    records = [chunk_record("", text, meta) for text, meta in zip(texts, metas, strict=True)]
-    unique = {s.id: s.text for r in records for s in r.sentences}
-    rows = dict(zip(unique, embed(list(unique.values())), strict=True)) if unique else {}
-    return [pack_vectors(np.stack([rows[s.id] for s in r.sentences])) for r in records]
-
-
-def rebuild(col: Any, snapshot: Snapshot, root: Path, name: str, total: int,
-            embed: Embed, progress: bool) -> None:
-    """Write the lexical index of the committed state ``snapshot`` from the chunk records of
-    Chroma collection ``col`` (``total`` of them), encoding their sentences with ``embed``,
-    with a progress bar when ``progress``."""
-    from tqdm import tqdm
-
-    folder = folder_of(root, name, snapshot.generation)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    index = tantivy.Index(_schema(), str(folder), reuse=False)
-    out = LexicalWriter(folder, index.writer(_HEAP_BYTES * 2, 1), index.schema)
-    bar = tqdm(total=total, desc=f"lexical index of {name}", unit="chunk", file=sys.stderr,
-               disable=not progress, leave=False)
-    offset = 0
-    while True:
-        got = col.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-        rows = [(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"],
-                                                   got["metadatas"], strict=True)
-                if m and snapshot.owns(m)]
-        texts, metas = [r[1] for r in rows], [r[2] for r in rows]
-        out.add([r[0] for r in rows], texts, metas, encoded(texts, metas, embed))
-        bar.update(len(got["ids"]))
-        if len(got["ids"]) < _PAGE:
-            break
-        offset += _PAGE
-    bar.close()
-    out.commit(snapshot.version)
 
 
 def _write_durably(path: Path, text: str) -> None:

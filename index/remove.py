@@ -17,7 +17,7 @@ from typing import Any
 from index import lexical
 from index.docrecord import DocRecord
 from index.errors import OlderCollection
-from index.lexical import Embed, LexicalWriter
+from index.lexical import LexicalWriter
 from index.lock import collection_lock
 from index.settings import IndexSettings
 from index.store import Store, check_name
@@ -61,14 +61,15 @@ def _matches(name: str, records: dict[str, DocRecord]) -> list[str]:
 
 
 def remove_documents(settings: IndexSettings, client: Any, collection: str,
-                     names: list[str], embed: Embed) -> RemoveReport:
-    """Remove the documents ``names`` stand for (sources, files or folders) in one commit;
-    ``embed`` encodes sentences if the lexical index must be repaired first."""
+                     names: list[str]) -> RemoveReport:
+    """Remove the documents ``names`` stand for (sources, files or folders) in one commit.
+    The collection's lexical index must be current (a removal never rebuilds it: that encodes
+    every sentence again, which ``rag index --repair`` does with a progress bar)."""
     name = check_name(collection)
     with collection_lock(settings.data_dir, name):
         store = Store(client, name).require()
-        # the lexical index is repaired first when missing: the new generation starts from it
-        gen = Generation.open(store, lexical_root=settings.lexical_dir, embed=embed)
+        # the new generation starts from the lexical index: raises when it is missing
+        gen = Generation.open(store, lexical_root=settings.lexical_dir)
         removed: set[str] = set()
         unmatched = []
         try:

@@ -77,7 +77,8 @@ class ChunkRecord:
     vectors: npt.NDArray[np.float32] = field(
         default_factory=lambda: np.zeros((0, 0), dtype=np.float32), compare=False, repr=False)
     """Its sentences' unit vectors, one row per sentence in order (stored as float16: see
-    :func:`index.records.pack_vectors`); no rows when the record was read without them."""
+    :func:`index.records.pack_vectors`); empty (size 0) when read without them (from Chroma's
+    metadata alone)."""
 
     @property
     def key(self) -> Version:

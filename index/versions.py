@@ -18,9 +18,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index import lexical
 from index.docrecord import NEVER, DocRecord, Version, newest_live
 from index.lexical import Embed, LexicalWriter
+from index.repair import Told, encoded, repair_lexical
 from index.store import DOCS, Store
 
 
@@ -62,14 +62,16 @@ class Generation:
     @staticmethod
     def open(store: Store, sources: Collection[str] | None = None,
              folders: Collection[str] | None = None, lexical_root: Path | None = None,
-             progress: bool = False, embed: Embed | None = None) -> Generation:
+             progress: bool = False, embed: Embed | None = None,
+             told: Told | None = None) -> Generation:
         """Read the committed state and repair what an interrupted run left behind.
 
         A run that names the ``sources`` it indexes and the ``folders`` it indexes whole reads
         only their document records and those of unfinished runs (every record names its
         folders); one that may touch any document (``folders`` None: it indexes the base
         folder itself; or a removal) reads every record. With a ``lexical_root``, ``embed``
-        encodes sentences when the lexical index must be repaired or a dead run's chunks kept.
+        encodes sentences when the lexical index must be repaired first (``told`` hears how
+        far) or a dead run's chunks kept; without it, a missing lexical index is an error.
         Raises :class:`index.errors.OlderCollection` for a collection an older version
         wrote."""
         store.col(DOCS)  # created on the first run
@@ -99,8 +101,7 @@ class Generation:
         gen = Generation(store, committed, version, live, pending, totals=totals, embed=embed)
         gen.drop_orphans()
         if lexical_root is not None:
-            assert embed is not None, "a run that keeps a lexical index needs the encoder"
-            repair_lexical(store, lexical_root, embed, progress)
+            repair_lexical(store, lexical_root, embed, progress, told)
             gen.lexical = LexicalWriter.start(lexical_root, store.name, committed, gen.number)
         return gen
 
@@ -123,14 +124,16 @@ class Generation:
         live = self.live.get(source)
         if rec is None or rec.sha256 != sha256 or (live is not None and live.sha256 == sha256):
             return None
+        if self.lexical is not None and self.embed is None:  # indexed again instead
+            return None
         del self.pending[source]
-        if self.lexical is not None:  # its chunks are in Chroma, not yet in this folder
-            assert self.embed is not None
+        if self.lexical is not None and self.embed is not None:
+            # its chunks are in Chroma, not yet in this folder: their sentences are encoded
             got = self.store.col("").get(
                 where={"$and": [{"source": source}, {"doc_sha": sha256}]},
                 include=["documents", "metadatas"])
             texts, metas = list(got["documents"]), [dict(m) for m in got["metadatas"]]
-            self.lexical.add(got["ids"], texts, metas, lexical.encoded(texts, metas, self.embed))
+            self.lexical.add(got["ids"], texts, metas, encoded(texts, metas, self.embed))
         self.wrote(rec.key, rec.chunks, rec.sentences)
         return rec
 
@@ -181,11 +184,11 @@ class Generation:
 
     def abandon(self) -> None:
         """Throw away this generation's lexical folder (nothing to commit, or the run stopped;
-        the vectors it wrote are dropped by the next run). A folder whose version the store
-        committed is the one readers use: it stays, even when the run stops right after."""
+        the vectors it wrote are dropped by the next run). Once the switch has begun the folder
+        stays: if the store committed its version, it is the one readers use."""
         if self.lexical is not None:
-            if not (self.switching and self.store.version() == self.switching):
-                self.lexical.discard()
+            if not self.switching:  # begun: its folder may be the committed one, and one
+                self.lexical.discard()  # that is not is never opened (the next run drops it)
             self.lexical = None
 
     def cleanup(self) -> None:
@@ -195,16 +198,3 @@ class Generation:
         self.store.delete_docs([r.id for r in self.replaced])
         if self.lexical is not None:
             self.lexical.cleanup(self.number)
-
-
-def repair_lexical(store: Store, root: Path, embed: Embed, progress: bool = False) -> bool:
-    """Rebuild the committed state's lexical index from Chroma when it is missing or older than
-    the vectors (under the collection's lock), encoding the sentences with ``embed``; whether
-    it had to."""
-    version, generation = store.committed()
-    if lexical.is_current(root, store.name, version, generation):
-        return False
-    lexical.rebuild(store.col(""), store.snapshot(), root, store.name, store.count(""), embed,
-                    progress)
-    return True
-

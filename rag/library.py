@@ -28,7 +28,7 @@ def remove(engine: Engine, names: list[str], collection: str | None = None) -> R
     """Remove the documents ``names`` stand for: sources as stored, or files or folders they
     were indexed from."""
     name = check_name(collection or engine.settings.collection)
-    return remove_documents(engine.settings, engine.client, name, names, engine.embedder.embed)
+    return remove_documents(engine.settings, engine.client, name, names)
 
 
 def reindex(engine: Engine, source: str, collection: str | None = None) -> IndexReport:

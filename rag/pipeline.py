@@ -152,10 +152,10 @@ class Engine:
 
     def warm(self, collection: str | None = None) -> None:
         """Load now what the first question on ``collection`` would otherwise wait for: the
-        reader model, the collection's lexical index and Chroma's vector index of its chunks
-        (one dense query). A served chat does this at start, so its first answer comes as fast
-        as the next one. Raises what that first question would raise (e.g.
-        :class:`index.errors.LexicalIndexMissing`)."""
+        reader model, the embedding model's first batch, the collection's lexical index and
+        Chroma's vector index of its chunks (one dense query). A served chat does this at
+        start, so its first answer comes as fast as the next one. Raises what that first
+        question would raise (e.g. :class:`index.errors.LexicalIndexMissing`)."""
         name = check_name(collection or self.settings.collection)
         _ = self.reader
         retriever = self.retriever(name)

@@ -124,9 +124,9 @@ class Retriever:
     def chunks(self, view: CorpusView, query_vector: Vectors, query_terms: list[str],
                k: int, near: int = 0) -> tuple[list[ChunkHit], list[ChunkRecord]]:
         """Chunks by vector and by BM25, fused (the best ``k`` of each); ``view`` is the one
-        version the question uses. Also the records of the ``near`` chunks (at least ``2 * k``)
-        the dense query ranks first, nearest first, whose sentences compete in
-        :meth:`sentences` by their own vectors. The dense query asks Chroma for ids only; the
+        version the question uses. Also the records of the (at most) ``near`` chunks the dense
+        query ranks first, nearest first, whose sentences compete in :meth:`sentences` by their
+        own vectors. The dense query asks Chroma for ids only; the
         hits' records are read from the view's lexical index, which holds exactly the chunks of
         its version (a dense hit it does not hold belongs to another one)."""
         if not view.n:
@@ -147,8 +147,8 @@ class Retriever:
         return [ChunkHit(records[c], ranks[c]) for c in ordered], nearest[:near]
 
     def sentences(self, view: CorpusView, hits: list[ChunkHit], near_chunks: list[ChunkRecord],
-                  query_vector: Vectors, near: int, heads: int = 0) -> list[Retrieved]:
-        """Sentences of the chunk hits, plus the ``near`` sentences of ``near_chunks`` (see
+                  query_vector: Vectors, top: int, heads: int = 0) -> list[Retrieved]:
+        """Sentences of the chunk hits, plus the ``top`` sentences of ``near_chunks`` (see
         :meth:`chunks`) nearest to the question by their own vectors, plus the first ``heads``
         sentences of the hit documents (their title or dateline)."""
         rows, rank_of, context_of = _held(hits)
@@ -161,7 +161,7 @@ class Retriever:
             for sid, value in _similarities(chunk, query_vector).items():
                 nearby.setdefault(sid, value)
             by_id.update((r.id, r) for r in chunk.sentences)
-        for sid in sorted(nearby, key=lambda x: (-nearby[x], x))[:near]:
+        for sid in sorted(nearby, key=lambda x: (-nearby[x], x))[:top]:
             rank_of.setdefault(sid, 0.0)
             rows.setdefault(sid, by_id[sid])
             similarity.setdefault(sid, nearby[sid])
@@ -200,7 +200,7 @@ def _similarities(chunk: ChunkRecord, query_vector: Vectors) -> dict[str, float]
     """Cosine similarity of each of the chunk's sentences to the question, row by row from
     their stored vectors (a sentence's value never depends on which others were read with
     it)."""
-    if not len(chunk.vectors):
+    if not chunk.vectors.size:  # read without its vectors
         return {}
     values = (chunk.vectors * query_vector).sum(axis=1).tolist()
     return dict(zip(chunk.sentence_ids, values, strict=True))

@@ -210,8 +210,7 @@ def test_a_collection_an_older_version_wrote_is_refused_until_rebuilt(
     attempts: list[Callable[[], object]] = [
         store.snapshot, store.version, lambda: store.document("corpus/seed.txt"),
         lambda: indexer.build([corpus], "docs"), lambda: indexer.repair("docs"),
-        lambda: remove_documents(indexer.settings, indexer.client, "docs", ["corpus"],
-                                 indexer.embedder.embed)]
+        lambda: remove_documents(indexer.settings, indexer.client, "docs", ["corpus"])]
     for attempt in attempts:
         with pytest.raises(OlderCollection, match=r"older version.*--rebuild --collection docs"):
             attempt()

@@ -69,7 +69,7 @@ def test_incremental_runs_keep_lexical_and_vector_chunks_in_step(
     hit = list(reader.search(terms("bakery rye"), 5))
     assert len(hit) == 1 and hit[0] in ids
     assert reader.search(terms("barley Ostrel"), 5) == {}  # the old mill and the tower are gone
-    assert reader.holds((f"{docs.name}/mill.txt", store.docs()["docs/mill.txt"].sha256))
+    assert reader.heads([(f"{docs.name}/mill.txt", store.docs()["docs/mill.txt"].sha256)])
     # the unchanged file's segment is shared with the previous generation, not copied
     shared = [p for p in first.iterdir() if p.suffix == ".idx"
               and (second / p.name).exists()]
@@ -99,6 +99,7 @@ def test_a_missing_or_stale_lexical_index_is_rebuilt_once(tmp_path: Path,
         LexicalReader.open(settings.lexical_dir, NAME, *store.committed())
     assert indexer.repair(NAME)
     assert all_ids(folder) == ids and stored_version(folder) == store.version()
+    repaired_as_written(LexicalReader(folder), ids, store, embedder)
 
     (folder / lexical.VERSION).write_text("an-older-version")  # older than the vectors
     assert not lexical.is_current(settings.lexical_dir, NAME, *store.committed())
@@ -119,3 +120,58 @@ def test_rebuild_drops_the_old_lexical_index(tmp_path: Path, embedder: Embedder)
     assert store.committed()[1] == 1 and len(ids) == 2
     assert all_ids(folder) == ids
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
+
+
+def repaired_as_written(reader: LexicalReader, ids: set[str], store: Store,
+                        embedder: Embedder) -> None:
+    """A repaired index holds what a run writes: each chunk's sentences with the encoder's
+    vectors, and each document's opening chunks."""
+    import numpy as np
+
+    records = reader.records(sorted(ids))
+    assert set(records) == ids
+    for chunk in records.values():
+        fresh = embedder.embed([s.text for s in chunk.sentences])
+        assert np.allclose(chunk.vectors, fresh, atol=2e-3)
+    for doc in store.docs().values():
+        opening = reader.heads([doc.key])
+        assert 0 in {s.index for c in opening.values() for s in c.sentences}
+
+
+def test_a_repair_reads_chroma_page_by_page(tmp_path: Path, embedder: Embedder,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk records come from Chroma in pages; a sentence two chunks share (on two pages) is
+    in both with its vector."""
+    import index.repair as repair
+
+    docs = tmp_path / "docs"
+    write(docs, TEXTS)
+    settings = IndexSettings(data_dir=tmp_path / "data", chunk_tokens=12,
+                             chunk_overlap_tokens=6)
+    indexer = Indexer(settings, embedder)
+    indexer.build([docs], NAME, base=tmp_path)
+    store, folder, ids = committed(indexer)
+    assert len(ids) > 3
+    lexical.drop(settings.lexical_dir, NAME)
+    monkeypatch.setattr(repair, "_PAGE", 1)
+    assert indexer.repair(NAME)
+    repaired_as_written(LexicalReader(folder), ids, store, embedder)
+
+
+def test_a_run_that_repairs_first_tells_its_progress(tmp_path: Path,
+                                                     embedder: Embedder) -> None:
+    """A run (e.g. a chat upload) over a collection whose lexical index is missing rebuilds it
+    first, and says so to its progress callback."""
+    docs = tmp_path / "docs"
+    write(docs, TEXTS)
+    settings = IndexSettings(data_dir=tmp_path / "data")
+    indexer = Indexer(settings, embedder)
+    indexer.build([docs], NAME, base=tmp_path)
+    lexical.drop(settings.lexical_dir, NAME)
+    heard: list[str] = []
+    write(docs, {"inn.txt": "The Velmora inn has nine rooms."})
+    indexer.build([docs / "inn.txt"], NAME, base=tmp_path,
+                  on_progress=lambda share, what: heard.append(what))
+    assert any(w.startswith(f"rebuilding the lexical index of {NAME}") for w in heard), heard
+    _, folder, ids = committed(indexer)
+    assert len(ids) == 4 and all_ids(folder) == ids

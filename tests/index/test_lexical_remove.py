@@ -11,7 +11,7 @@ import pytest
 from index import lexical
 from index.build import Indexer
 from index.embed import Embedder
-from index.errors import CollectionNotFound
+from index.errors import CollectionNotFound, LexicalIndexMissing
 from index.lexical import LexicalReader, folder_of, stored_version
 from index.remove import delete_collection, remove_documents
 from index.settings import IndexSettings
@@ -32,10 +32,10 @@ def indexer(tmp_path: Path, embedder: Embedder) -> Indexer:
 
 def test_removed_documents_leave_the_lexical_index_in_the_same_commit(
         indexer: Indexer) -> None:
-    settings, embed = indexer.settings, indexer.embedder.embed
+    settings = indexer.settings
     store, before, _ = committed(indexer)
     mill = store.docs()["docs/mill.txt"]
-    report = remove_documents(settings, indexer.client, NAME, ["docs/mill.txt"], embed)
+    report = remove_documents(settings, indexer.client, NAME, ["docs/mill.txt"])
     assert report.removed == ("docs/mill.txt",)
 
     store, folder, ids = committed(indexer)
@@ -46,10 +46,10 @@ def test_removed_documents_leave_the_lexical_index_in_the_same_commit(
     reader = LexicalReader.open(settings.lexical_dir, NAME, *store.committed())
     assert reader is not None and reader.n == 2
     assert reader.search(terms("Quenby mill barley"), 5) == {}
-    assert not reader.holds((mill.source, mill.sha256))
+    assert not reader.heads([(mill.source, mill.sha256)])
     assert reader.search(terms("Velmora harbour"), 5)
     # the generation before stays for readers in flight, and still holds the mill
-    assert LexicalReader(before).holds((mill.source, mill.sha256))
+    assert LexicalReader(before).heads([(mill.source, mill.sha256)])
 
 
 def test_a_question_after_a_removal_reads_the_new_lexical_index(
@@ -60,29 +60,36 @@ def test_a_question_after_a_removal_reads_the_new_lexical_index(
     question = "What did the Quenby mill grind?"
     first = engine.ask(question, collection=NAME)
     assert "docs/mill.txt" in {c.source for c in first.candidates}
-    remove_documents(indexer.settings, indexer.client, NAME, [str(tmp_path / "docs/mill.txt")],
-                     embedder.embed)
+    remove_documents(indexer.settings, indexer.client, NAME, [str(tmp_path / "docs/mill.txt")])
     after = engine.ask(question, collection=NAME)
     assert "docs/mill.txt" not in {c.source for c in after.candidates}
     assert engine.ask("How many steps does the Ostrel tower have?",
                       collection=NAME).citations[0].source == "docs/tower.txt"
 
 
-def test_a_removal_repairs_a_missing_lexical_index_first(indexer: Indexer) -> None:
+def test_a_removal_on_a_missing_lexical_index_says_to_repair(indexer: Indexer) -> None:
+    """A removal never rebuilds the lexical index (that encodes every sentence again): it
+    says to run the repair, and changes nothing; after the repair it goes through."""
     settings = indexer.settings
+    store, _, before = committed(indexer)
+    version = store.version()
     lexical.drop(settings.lexical_dir, NAME)  # a data folder copied without it
-    remove_documents(settings, indexer.client, NAME, ["docs/tower.txt"], indexer.embedder.embed)
+    with pytest.raises(LexicalIndexMissing, match="rag index --repair --collection"):
+        remove_documents(settings, indexer.client, NAME, ["docs/tower.txt"])
+    assert store.version() == version and len(store.docs()) == 3
+    assert indexer.repair(NAME)
+    remove_documents(settings, indexer.client, NAME, ["docs/tower.txt"])
     store, folder, ids = committed(indexer)
     assert stored_version(folder) == store.version()
-    assert len(ids) == 2 and all_ids(folder) == ids  # the others are there, the tower is not
+    assert len(ids) == 2 and all_ids(folder) == ids and ids < before
 
 
 def test_a_removal_that_matches_nothing_leaves_the_lexical_index_as_it_was(
         indexer: Indexer) -> None:
-    settings, embed = indexer.settings, indexer.embedder.embed
+    settings = indexer.settings
     store, folder, _ = committed(indexer)
     version = store.version()
-    report = remove_documents(settings, indexer.client, NAME, ["nowhere.txt"], embed)
+    report = remove_documents(settings, indexer.client, NAME, ["nowhere.txt"])
     assert report.removed == () and report.unmatched == ("nowhere.txt",)
     assert store.version() == version and stored_version(folder) == version
     assert sorted(p.name for p in (settings.lexical_dir / NAME).iterdir()) == [folder.name]

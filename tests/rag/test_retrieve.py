@@ -27,8 +27,9 @@ def test_sentences_come_from_the_hit_and_nearest_chunks(seed_engine: Engine) -> 
     cosine = {s.id: float(v @ vector) for c in near for s, v in
               zip(c.sentences, seed_engine.embedder.embed([s.text for s in c.sentences]),
                   strict=True)}
-    nearest = sorted(cosine, key=lambda sid: -cosine[sid])[:6]
-    assert set(nearest) <= set(got)
+    ranked = sorted(cosine.values(), reverse=True)
+    # the 6 nearest, but for a near tie with the 7th (stored vectors are float16)
+    assert {sid for sid, v in cosine.items() if v > ranked[6] + 1e-3} <= set(got)
     for r in records:
         s = r.sentence
         assert Path(s.source).read_text(encoding="utf-8")[s.start : s.end] == s.text
@@ -48,11 +49,13 @@ def test_a_view_reads_its_own_state_when_chunks_go_meanwhile(tmp_path: Path,
     view = retriever.view()
     vector = embedder.embed([QUESTION])[0]
     hits, near = retriever.chunks(view, vector, terms(QUESTION), 4, near=8)
-    retriever.store.col("").delete(ids=[hits[0].id])
+    lexical = set(view.lexical_hits(terms(QUESTION), 4))
+    gone = next(h for h in hits if h.id in lexical)
+    retriever.store.col("").delete(ids=[gone.id])
     again, _ = retriever.chunks(view, vector, terms(QUESTION), 4, near=8)
-    assert hits[0].id in {h.id for h in again}  # still found by BM25 in the view's index
-    records = retriever.sentences(view, hits[:1], near, vector, 6)
-    assert {s.id for s in hits[0].chunk.sentences} <= {r.sentence.id for r in records}
+    assert gone.id in {h.id for h in again}  # still found by BM25 in the view's index
+    records = retriever.sentences(view, [gone], near, vector, 6)
+    assert {s.id for s in gone.chunk.sentences} <= {r.sentence.id for r in records}
 
 
 def test_term_weights_are_the_smoothed_idf_of_the_chunk_texts(seed_engine: Engine) -> None:
