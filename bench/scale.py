@@ -122,8 +122,14 @@ def lexical_repair(data: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "said": done.stdout.strip()}
 
 
+def reads_with_model() -> bool:
+    """Whether ``ask()`` answers with the trained reader (``RAG_READER=false``: the hand rules,
+    whose rows are labelled so and kept beside the reader's)."""
+    return os.environ.get("RAG_READER", "true").strip().lower() not in ("false", "0", "no")
+
+
 def write_tables(results: dict[str, Any], out: Path, results_md: Path) -> None:
-    order = sorted(results, key=lambda k: results[k]["size"])
+    order = sorted(results, key=lambda k: (results[k]["size"], k))
     section = METHOD + "\n" + tables(results, order) + "\n"
     (out / "scale.md").write_text(section, encoding="utf-8")
     update_results(results_md, section)
@@ -184,7 +190,8 @@ def main() -> int:
              "--chunks", str(args.increment), "--json", str(root / "index.json"),
              "--out", str(scale), "--data-dir", str(args.data_dir)])
         entry = {
-            "label": label, "target": n, "chunks": built["chunks"],
+            "label": label + ("" if reads_with_model() else ", hand rules"),
+            "target": n, "chunks": built["chunks"],
             "sentences": built["sentences"], "docs": built["docs"], "build": built,
             "stock_build": stock or None, "disk_ours_mb": disk_ours,
             "disk_stock_mb": disk_stock, "query": query, "repair": repair,
@@ -194,7 +201,7 @@ def main() -> int:
             "index_code_now": code_fingerprint(HERE.parent),
         }
         results = load(args.out / "scale.json") or {}  # other runs may have added sizes
-        results[label] = entry
+        results[entry["label"]] = entry
         dump(args.out / "scale.json", results)
         write_tables(results, args.out, args.results)
         print(f"== {label} done in {entry['seconds'] / 60:.1f} min", file=sys.stderr)
