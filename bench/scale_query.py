@@ -54,7 +54,7 @@ def worker(role: str, data: Path, collection: str, reply: IO[str]) -> None:
 
         engine = Engine(settings, embedder=embedder)
         loaded = time.perf_counter()
-        engine.warm(collection)  # as the chat does at start
+        engine.warm(collection, indexing=True)  # as the chat (uploads on) does at start
         warm_s = time.perf_counter() - loaded
 
         def call(q: str) -> dict[str, Any]:

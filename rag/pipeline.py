@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.build import Indexer, IndexReport, Progress
+from index.chunk import tiktoken_counter
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound
 from index.store import Store, check_name, open_client
@@ -150,14 +151,17 @@ class Engine:
         found = self.store(collection).document(source)
         return None if found is None else (found[0], found[1].page_starts)
 
-    def warm(self, collection: str | None = None) -> None:
+    def warm(self, collection: str | None = None, indexing: bool = False) -> None:
         """Load now what the first question on ``collection`` would otherwise wait for: the
         reader model, the embedding model's first batch, the collection's lexical index and
-        Chroma's vector index of its chunks (one dense query). A served chat does this at
-        start, so its first answer comes as fast as the next one. Raises what that first
-        question would raise (e.g. :class:`index.errors.LexicalIndexMissing`)."""
+        Chroma's vector index of its chunks (one dense query); with ``indexing``, also the
+        chunk tokenizer a first upload would load. A served chat does this at start, so its
+        first answer comes as fast as the next one. Raises what that first question would
+        raise (e.g. :class:`index.errors.LexicalIndexMissing`)."""
         name = check_name(collection or self.settings.collection)
         _ = self.reader
+        if indexing:
+            tiktoken_counter()
         retriever = self.retriever(name)
         view = retriever.view()
         retriever.chunks(view, self.embedder.embed([name])[0], [], 1)

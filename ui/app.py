@@ -156,7 +156,7 @@ def launch(engine: Engine, host: str | None = None, port: int | None = None,
     engine.ensure_default(name)  # the seed collection, on a fresh machine
     engine.store(name)  # fails early when the collection is missing
     try:  # loaded before the first question, not on it
-        engine.warm(name)
+        engine.warm(name, indexing=access.uploads)
     except RagError as exc:  # the questions will show it, with what to do
         log.warning("not loaded ahead of the first question: %s", exc)
     demo = build_app(engine, name, access=access)
