@@ -32,7 +32,7 @@ class Settings(IndexSettings):
     top_sentences: int = 12
     """Sentences taken by their own vectors, nearest to the question, from the sentences of the
     ``near_chunks`` chunks nearest to it (whatever their fused rank)."""
-    near_chunks: int = 48
+    near_chunks: int = 16
     """Chunks the dense query ranks first whose sentences compete for ``top_sentences``."""
     max_question_chars: int = 2000
     max_history_turns: int = 8
