@@ -57,24 +57,23 @@ def rebuild(store: Store, snapshot: Snapshot, root: Path, embed: Embed, progress
     ``progress``."""
     from tqdm import tqdm
 
-    col, name, total = store.col(""), store.name, store.count("")
+    name, total = store.name, store.count("")
     out = LexicalWriter.fresh(root, name, snapshot.generation)
     bar = tqdm(total=total, desc=f"lexical index of {name}", unit="chunk", file=sys.stderr,
                disable=not progress, leave=False)
-    offset = 0
-    while True:
-        if told is not None:
-            told(offset / max(1, total), f"rebuilding the lexical index of {name} (once): "
-                                         f"{offset:,} of {total:,} chunks")
-        got = col.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+    done = 0
+    if told is not None:
+        told(0.0, f"rebuilding the lexical index of {name} (once): 0 of {total:,} chunks")
+    for got in store.pages("", ["documents", "metadatas"], size=_PAGE):
         rows = [(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"],
                                                    got["metadatas"], strict=True)
                 if m and snapshot.owns(m)]
         texts, metas = [r[1] for r in rows], [r[2] for r in rows]
         out.add([r[0] for r in rows], texts, metas, encoded(texts, metas, embed))
         bar.update(len(got["ids"]))
-        if len(got["ids"]) < _PAGE:
-            break
-        offset += _PAGE
+        done += len(got["ids"])
+        if told is not None and done < total:
+            told(done / total, f"rebuilding the lexical index of {name} (once): "
+                               f"{done:,} of {total:,} chunks")
     bar.close()
     out.commit(snapshot.version)

@@ -284,14 +284,21 @@ class Store:
     def count(self, suffix: str = "") -> int:
         return int(self.col(suffix).count())
 
-    def _iter_meta(self, suffix: str,
-                   where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    def pages(self, suffix: str, include: list[str], where: dict[str, Any] | None = None,
+              size: int = _PAGE) -> Iterator[dict[str, Any]]:
+        """The records of a collection (those ``where`` matches), ``size`` at a time: each
+        page is Chroma's ``get`` result, with the fields ``include`` names."""
         col = self.col(suffix)
         offset = 0
         while True:
-            got = col.get(include=["metadatas"], limit=_PAGE, offset=offset, where=where)
+            got = col.get(include=include, limit=size, offset=offset, where=where)
+            yield got
+            if len(got["ids"]) < size:
+                return
+            offset += size
+
+    def _iter_meta(self, suffix: str,
+                   where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        for got in self.pages(suffix, ["metadatas"], where):
             metas = got.get("metadatas") or []
             yield from ((str(i), dict(m)) for i, m in zip(got["ids"], metas, strict=True) if m)
-            if len(metas) < _PAGE:
-                return
-            offset += _PAGE

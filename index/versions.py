@@ -124,16 +124,16 @@ class Generation:
         live = self.live.get(source)
         if rec is None or rec.sha256 != sha256 or (live is not None and live.sha256 == sha256):
             return None
-        if self.lexical is not None and self.embed is None:  # indexed again instead
-            return None
-        del self.pending[source]
-        if self.lexical is not None and self.embed is not None:
+        if self.lexical is not None:
+            if self.embed is None:  # indexed again instead
+                return None
             # its chunks are in Chroma, not yet in this folder: their sentences are encoded
             got = self.store.col("").get(
                 where={"$and": [{"source": source}, {"doc_sha": sha256}]},
                 include=["documents", "metadatas"])
             texts, metas = list(got["documents"]), [dict(m) for m in got["metadatas"]]
             self.lexical.add(got["ids"], texts, metas, encoded(texts, metas, self.embed))
+        del self.pending[source]
         self.wrote(rec.key, rec.chunks, rec.sentences)
         return rec
 

@@ -152,27 +152,20 @@ class Retriever:
         :meth:`chunks`) nearest to the question by their own vectors, plus the first ``heads``
         sentences of the hit documents (their title or dateline)."""
         rows, rank_of, context_of = _held(hits)
+        opening = list(view.heads({h.chunk.key for h in hits}).values()) if heads and hits else []
         similarity: dict[str, float] = {}
-        for chunk in [h.chunk for h in hits]:
+        records: dict[str, SentenceRecord] = {}
+        chunks = {c.id: c for c in [*(h.chunk for h in hits), *near_chunks, *opening]}
+        for chunk in chunks.values():  # a sentence two chunks hold has one stored vector
             similarity.update(_similarities(chunk, query_vector))
-        nearby: dict[str, float] = {}
-        by_id: dict[str, SentenceRecord] = {}
-        for chunk in near_chunks:
-            for sid, value in _similarities(chunk, query_vector).items():
-                nearby.setdefault(sid, value)
-            by_id.update((r.id, r) for r in chunk.sentences)
-        for sid in sorted(nearby, key=lambda x: (-nearby[x], x))[:top]:
+            records.update((r.id, r) for r in chunk.sentences)
+        nearby = {r.id for c in near_chunks for r in c.sentences if r.id in similarity}
+        added = sorted(nearby, key=lambda sid: (-similarity[sid], sid))[:top]
+        added += [r.id for c in opening for r in c.sentences
+                  if r.index < heads and r.id in similarity]
+        for sid in added:
             rank_of.setdefault(sid, 0.0)
-            rows.setdefault(sid, by_id[sid])
-            similarity.setdefault(sid, nearby[sid])
-        if heads and hits:
-            for chunk in view.heads({h.chunk.key for h in hits}).values():
-                values = _similarities(chunk, query_vector)
-                for record in chunk.sentences:
-                    if record.index < heads and record.id in values:
-                        rank_of.setdefault(record.id, 0.0)
-                        rows.setdefault(record.id, record)
-                        similarity.setdefault(record.id, values[record.id])
+            rows.setdefault(sid, records[sid])
         out = [Retrieved(row, similarity[sid], context_of.get(sid, ""), rank_of[sid])
                for sid, row in rows.items() if sid in similarity]
         out.sort(key=lambda r: (r.sentence.source, r.sentence.index))
