@@ -145,8 +145,16 @@ class LexicalReader:
         hold belongs to another version), read from the compressed document store."""
         if not ids:
             return {}
-        query = tantivy.Query.term_set_query(self._schema, "id", list(ids))
-        return self._read(self._searcher.search(query, len(ids), count=False).hits)
+        return self._read(self._searcher.search(self._any_of("id", ids), len(ids),
+                                                count=False).hits)
+
+    def _any_of(self, field_name: str, values: Sequence[str]) -> Any:
+        """Documents whose raw ``field_name`` is one of ``values`` (a term query each: at 1M
+        chunks a few times faster than tantivy's term-set query, which walks the term
+        dictionary)."""
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, field_name, v))
+            for v in values])
 
     def _read(self, hits: Sequence[Any]) -> dict[str, ChunkRecord]:
         """The record of each hit, by id, in the hits' order."""
@@ -165,8 +173,8 @@ class LexicalReader:
         if not keys:
             return {}
         # chunks start at increasing sentences, so at most HEAD_SPAN of a version are marked
-        query = tantivy.Query.term_set_query(self._schema, "head", keys)
-        return self._read(self._searcher.search(query, len(keys) * HEAD_SPAN, count=False).hits)
+        return self._read(self._searcher.search(self._any_of("head", keys),
+                                                len(keys) * HEAD_SPAN, count=False).hits)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from index.errors import PathNotFound, SkippedFile
 from index.types import Document
@@ -26,6 +26,12 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 WORD_SUFFIXES = frozenset({".docx"})
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | WORD_SUFFIXES
+
+
+def has_pages(source: str) -> bool:
+    """Whether the document of this source name is read page by page (a PDF: only those get
+    page offsets, :func:`load_file`)."""
+    return PurePosixPath(source).suffix.lower() in PDF_SUFFIXES
 
 _BLOCK_TAGS = (
     "p div section article header footer aside nav main li ul ol dl dt dd table tr td th "

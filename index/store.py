@@ -17,7 +17,9 @@ record) under the next generation, marks the records it replaces or removes as g
 generation, and only then commits it, in one metadata write: the switch. A reader takes the
 document records live at the committed generation and keeps only chunks whose
 ``(source, doc_sha)`` one of them owns, so it sees the whole old version or the whole new one,
-never a mix and never a half-written file.
+never a mix and never a half-written file. Between a run's first write and its end the state
+also says ``clean: 0`` (:meth:`Store.mark_writing`), so the next run knows whether the last one
+may have left records behind.
 """
 
 from __future__ import annotations
@@ -164,8 +166,9 @@ class Store:
         return str(meta.get("version", "")), int(meta.get("generation", 0))
 
     def state(self) -> dict[str, Any]:
-        """The committed state's metadata: format, version, generation, and the chunk and
-        sentence totals of its documents (empty before the first commit). Raises
+        """The committed state's metadata: format, version, generation, the chunk and
+        sentence totals of its documents, and whether a run has written since the commit
+        (``clean`` 0, see :meth:`mark_writing`; empty before the first run). Raises
         :class:`OlderCollection` when an older version wrote the collection."""
         meta = dict(self.client.get_collection(self.name + DOCS).metadata or {})
         if meta.get("format") != FORMAT and (meta or self._written_before_versions()):
@@ -204,7 +207,15 @@ class Store:
             _committed_here.add(version)
         self.col(DOCS).modify(metadata={
             "format": FORMAT, "version": version, "generation": generation,
-            "chunks": totals[0], "sentences": totals[1]})
+            "chunks": totals[0], "sentences": totals[1], "clean": 1})
+
+    def mark_writing(self, state: dict[str, Any], writing: bool = True) -> None:
+        """Say in the committed state (``state``, as :meth:`state` read it) that a run is
+        about to write (``writing``), or that it ended having left nothing behind: a run that
+        dies in between leaves the mark, and the next one then looks for the records it may
+        have left without a document record (:meth:`index.versions.Generation.drop_orphans`).
+        Readers see the same version and generation either way."""
+        self.col(DOCS).modify(metadata={**state, "format": FORMAT, "clean": 0 if writing else 1})
 
     def doc_records(self) -> list[DocRecord]:
         """Every stored document record: live, replaced, or written by an unfinished run."""

@@ -76,6 +76,8 @@ class Generation:
         wrote."""
         store.col(DOCS)  # created on the first run
         state = store.state()
+        clean = bool(state.get("clean"))  # the last run ended without leaving records behind
+        store.mark_writing(state)  # before any write: a run that dies leaves this mark
         version, committed = str(state.get("version", "")), int(state.get("generation", 0))
         totals = int(state.get("chunks", 0)), int(state.get("sentences", 0))
         if sources is not None and folders is not None:
@@ -99,7 +101,8 @@ class Generation:
             store.delete_versions({r.key for r in stale} - owned)
             store.delete_docs([r.id for r in stale])
         gen = Generation(store, committed, version, live, pending, totals=totals, embed=embed)
-        gen.drop_orphans()
+        if not clean:
+            gen.drop_orphans()
         if lexical_root is not None:
             repair_lexical(store, lexical_root, embed, progress, told)
             gen.lexical = LexicalWriter.start(lexical_root, store.name, committed, gen.number)
@@ -107,8 +110,9 @@ class Generation:
 
     def drop_orphans(self) -> None:
         """Delete chunk records no document record owns. They exist only after a run died
-        between a document's chunks and its document record: the record count tells, so the
-        full scan is only paid then."""
+        between a document's chunks and its document record (so it is called only when the
+        last run left its mark, :meth:`index.store.Store.mark_writing`): the record count
+        tells, so the full scan is only paid then."""
         chunks = self.totals[0] + sum(r.chunks for r in self.pending.values())
         if self.store.count("") == chunks:
             return
@@ -168,6 +172,7 @@ class Generation:
             self.drop_pending(source)
         if not (self.changed or force):
             self.abandon()
+            self.store.mark_writing(self.store.state(), writing=False)  # every write finished
             return False
         self.store.set_gone([r.id for r in self.replaced], self.number)
         totals = (self.totals[0] + sum(c for c, _ in self.sizes.values())

@@ -17,6 +17,7 @@ from index.build import Indexer, IndexReport, Progress
 from index.chunk import tiktoken_counter
 from index.embed import Embedder, Vectors
 from index.errors import CollectionNotFound
+from index.load import has_pages
 from index.store import Store, check_name, open_client
 from index.terms import terms
 from rag import rules
@@ -278,8 +279,10 @@ _engines_lock = threading.Lock()
 
 
 def _paged(answer: Answer, view: CorpusView) -> Answer:
-    """``answer`` with each citation's page (PDFs), from the records of the cited documents."""
-    return with_pages(answer, view.docs_of(c.source for c in answer.citations))
+    """``answer`` with each citation's page, from the records of the cited documents that have
+    pages (PDFs; an answer from other documents reads no record)."""
+    return with_pages(answer, view.docs_of(c.source for c in answer.citations
+                                           if has_pages(c.source)))
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,11 @@ class Passage:
     prev: str = ""
 
 
+@lru_cache(maxsize=65_536)
 def title_of(source: str) -> str:
     """A document's title as the reader sees it: its file name without folders or suffix, with
-    underscores and dashes read as spaces ("docs/espresso-manual.md" -> "espresso manual")."""
+    underscores and dashes read as spaces ("docs/espresso-manual.md" -> "espresso manual";
+    cached: every candidate of a question asks for its document's)."""
     stem = Path(source).name
     if "." in stem:
         stem = stem.rsplit(".", 1)[0]

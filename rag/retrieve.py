@@ -136,7 +136,10 @@ class Retriever:
         records = view.lexical_hits(query_terms, k)
         lexical = list(records)
         dense_ids = list(dict.fromkeys(dense.result()))
-        records |= view.records([c for c in dense_ids if c not in records])
+        need = max(k, near)  # the spare ids stand in for hits of another version only
+        records |= view.records([c for c in dense_ids[:need] if c not in records])
+        if sum(c in records for c in dense_ids[:need]) < need:
+            records |= view.records([c for c in dense_ids[need:] if c not in records])
         ranks: dict[str, float] = {}
         for rank, cid in enumerate(lexical):
             ranks[cid] = 1.0 / (_RRF_K + rank)

@@ -113,12 +113,18 @@ def _covered(asked: Weighted, vocabs: tuple[Vocabulary, ...]) -> float:
     if asked.total <= 0:
         return 0.0
     found = 0.0
-    for t, w in asked.terms:
-        if any(t in v.terms for v in vocabs):
-            found += w
-        elif any((len(t) >= PREFIX and t[:PREFIX] in v.prefixes) or (len(t) >= 3 and t in v.tails)
-                 for v in vocabs):
-            found += 0.5 * w
+    for t, w in asked.terms:  # plain loops: this runs for every term of every candidate
+        for v in vocabs:
+            if t in v.terms:
+                found += w
+                break
+        else:
+            head = t[:PREFIX] if len(t) >= PREFIX else None
+            tail = len(t) >= 3
+            for v in vocabs:
+                if (head is not None and head in v.prefixes) or (tail and t in v.tails):
+                    found += 0.5 * w
+                    break
     return found / asked.total
 
 

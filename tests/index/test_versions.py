@@ -167,6 +167,46 @@ def test_orphan_chunks_are_found_and_removed(
     fully_stored(store)
 
 
+def test_orphans_of_a_run_that_dies_after_a_commit_are_removed_and_only_then_counted(
+        setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that ended cleanly leaves the next one nothing to look for (no count of the
+    chunks, which costs a scan at a million); one that dies between a document's chunks and its
+    record leaves its mark, and the next run finds and removes the orphans."""
+    indexer, _, folder = setup
+    indexer.build([folder], "docs", base=folder)
+    store = Store(indexer.client, "docs")
+    counted: list[str] = []
+    real_count = Store.count
+
+    def count(self: Store, suffix: str = "") -> int:
+        counted.append(suffix)
+        return real_count(self, suffix)
+
+    monkeypatch.setattr(Store, "count", count)
+    indexer.build([folder], "docs", base=folder)  # nothing changed
+    write(folder, B)
+    indexer.build([folder], "docs", base=folder)  # a clean run that changes files
+    assert counted == []
+    real_add = Store.add
+
+    def records_fail(self: Store, suffix: str, *args: Any, **kwargs: Any) -> None:
+        if suffix == DOCS:
+            raise RuntimeError("killed")
+        real_add(self, suffix, *args, **kwargs)
+
+    (folder / "harbour.txt").write_text("The harbour has 14 berths. It opened in 1911.\n",
+                                        encoding="utf-8")
+    monkeypatch.setattr(Store, "add", records_fail)
+    with pytest.raises(RuntimeError):
+        indexer.build([folder], "docs", base=folder)
+    assert {source for source, _ in orphan_versions(store)} == {"harbour.txt"}
+    monkeypatch.setattr(Store, "add", real_add)
+    report = indexer.build([folder], "docs", base=folder)
+    assert counted == [""]  # the dead run's mark: the next one counts, and cleans up
+    assert report.indexed == 1 and not orphan_versions(store)
+    fully_stored(store)
+
+
 def test_after_a_run_dies_past_its_switch_the_next_one_cleans_up(
         setup: tuple[Indexer, CountingEmbedder, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     indexer, counting, folder = setup

@@ -74,9 +74,10 @@ def test_a_new_engine_reads_only_its_hits_chunk_texts(tmp_path: Path, embedder: 
     assert Store(fresh.client, NAME).count() == 40
     # Chroma's chunk collection was asked (the dense query) but returned no text: the hits'
     # records come from the lexical index's store, for the hits only, with their sentences'
-    # vectors: Chroma holds no collection of sentences to ask
+    # vectors: Chroma holds no collection of sentences to ask (and a text file's document
+    # record, read for a PDF's pages, is not asked for)
     assert counts and sum(counts) == 0, counts
-    assert asked == {"", "__docs"}, asked
+    assert asked == {""}, asked
 
 
 def test_a_question_on_a_stale_lexical_index_says_to_repair(tmp_path: Path,

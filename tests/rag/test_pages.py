@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from index.docrecord import page_bounds
+import rag.view
+from index.docrecord import DocRecord, page_bounds
 from index.embed import Embedder
+from index.load import has_pages
+from index.store import Store
 from rag.cli import main
 from rag.pipeline import Engine
 from rag.settings import Settings
@@ -84,3 +87,30 @@ def test_page_bounds_leave_out_the_blank_line_between_pages() -> None:
     assert [text[slice(*page_bounds(starts, p, len(text)) or (0, 0))] for p in (1, 2, 3)] == \
         ["one", "two", "three"]
     assert page_bounds(starts, 4, len(text)) is None and page_bounds((), 1, 3) is None
+
+
+def test_only_citations_of_documents_with_pages_read_a_document_record(
+        pdf_folder: Path, embedder: Embedder, settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = Engine(settings, embedder)
+    engine.index([pdf_folder], "pages", base=pdf_folder)
+    read: list[list[str]] = []
+    named = rag.view.doc_records_named
+
+    def counting(store: Store, sources: list[str]) -> list[DocRecord]:
+        read.append(list(sources))
+        return named(store, sources)
+
+    monkeypatch.setattr(rag.view, "doc_records_named", counting)
+    fresh = Engine(settings, embedder)
+    text = fresh.ask("How often does the harbour ferry leave?", collection="pages")
+    assert text.citations and all(c.source == "notes.txt" for c in text.citations)
+    assert read == []  # a text file has no pages: its record is not read
+    pdf = fresh.ask("When was the Oskarvik lighthouse repainted?", collection="pages")
+    assert pdf.citations[0].page == 3
+    assert ["report.pdf"] in read
+
+
+def test_pages_come_with_pdf_names_only() -> None:
+    assert has_pages("docs/Report.PDF") and has_pages("report.pdf")
+    assert not has_pages("notes.txt") and not has_pages("pdf") and not has_pages("a.pdf/b.md")
