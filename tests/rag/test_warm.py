@@ -24,6 +24,9 @@ def test_warm_opens_the_view_the_first_question_then_uses(tmp_path: Path,
     assert fresh.retriever("seed").view() is view  # opened once, at start
     with pytest.raises(CollectionNotFound):
         fresh.warm("nothere")
+    with pytest.raises(CollectionNotFound):  # and nothing is made on the way
+        fresh.warm("nothere", indexing=True)
+    assert "nothere" not in fresh.collections()
     drop(engine.settings.lexical_dir, "seed")  # a data folder copied without it
     with pytest.raises(LexicalIndexMissing):
         Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder).warm("seed")
