@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from eval.metrics import FAILURE_KINDS, failure_kind
 from eval.report import REFERENCE, SystemSummary
-from eval.runner import CaseResult, DatasetRun
+from eval.runner import TOP_K, CaseResult, DatasetRun
 
 Summaries = dict[str, dict[str, SystemSummary]]
-FAILS_BEGIN = "<!-- BEGIN where-the-system-fails (hand-written analysis goes here) -->"
+FAILS_BEGIN = "<!-- BEGIN where-the-system-fails -->"
 FAILS_END = "<!-- END where-the-system-fails -->"
 
 
@@ -86,11 +88,32 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def failures(cases: Sequence[CaseResult]) -> list[str]:
-    lines = [FAILS_BEGIN, "", "_Analysis to be written from the cases below: what kind of "
-             "question fails, and why (retrieval, scoring, segmentation, refusal threshold)._",
-             "", FAILS_END, "", "Failing cases picked automatically from this run (our system):",
-             ""]
+def failure_kinds(runs: Sequence[DatasetRun], system: str = "ours") -> list[str]:
+    """A table: per dataset, how many of ``system``'s answers failed, by kind
+    (:func:`eval.metrics.failure_kind`), as a share of the dataset's questions."""
+    head = ["| dataset | questions | " + " | ".join(FAILURE_KINDS) + " |",
+            "|---|---:|" + "---:|" * len(FAILURE_KINDS)]
+    rows = []
+    for run in runs:
+        mine = [r for r in run.results if r.system == system]
+        if not mine:
+            continue
+        kinds = Counter(failure_kind(r.answerable, r.refused, [c[:3] for c in r.citations],
+                                     r.ranked, r.gold) for r in mine)
+        cells = [f"{kinds[k]} ({pct(kinds[k] / len(mine))} %)" if kinds[k] else "0"
+                 for k in FAILURE_KINDS]
+        rows.append(f"| {run.dataset.name} | {len(mine)} | " + " | ".join(cells) + " |")
+    return [*head, *rows]
+
+
+def failures(cases: Sequence[CaseResult], runs: Sequence[DatasetRun] = ()) -> list[str]:
+    lines = [FAILS_BEGIN, "",
+             "Every failure of our system in this run, by where the answer was lost: a *candidate* "
+             f"is one of the {TOP_K} sentences the system ranked highest for the question (so "
+             "\"not retrieved\" also counts a gold sentence ranked below them); an answer is "
+             "right when a cited sentence overlaps the gold one.", "",
+             *failure_kinds(runs), "", FAILS_END, "",
+             "Failing cases picked automatically from this run (our system):", ""]
     for i, r in enumerate(cases, start=1):
         if r.refused:
             what = f"refused (best support {r.score:.3f})" if r.score is not None else "refused"
@@ -184,7 +207,7 @@ def render(summaries: Summaries, runs: Sequence[DatasetRun], fails: Sequence[Cas
     }
     for key, file in figures.items():
         lines += [f"![{captions.get(key, key)}]({file})", "", f"_{captions.get(key, key)}_", ""]
-    lines += ["## Where the system fails", "", *failures(fails), "",
+    lines += ["## Where the system fails", "", *failures(fails, runs), "",
               "## Datasets", "", *datasets_section(runs), "",
               "HotpotQA runs twice: *distractor* (each question against its own 10 paragraphs, "
               "one collection each) and *open* (all paragraphs in one collection).", "",

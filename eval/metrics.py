@@ -27,6 +27,30 @@ def overlaps(a: Span, b: Span) -> bool:
     return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
 
 
+# -- what went wrong -----------------------------------------------------------------------------
+
+FAILURE_KINDS = ("answered an unanswerable question", "refused, the answer was a candidate",
+                 "refused, the answer was not retrieved", "cited another candidate",
+                 "cited, the answer was not retrieved")
+"""Kinds of failure, by where the pipeline lost the answer (:func:`failure_kind`)."""
+
+
+def failure_kind(answerable: bool, refused: bool, cited: Sequence[Span],
+                 candidates: Sequence[Span], gold: Sequence[Span]) -> str | None:
+    """Which of :data:`FAILURE_KINDS` one answer is (None: right). An answerable question
+    fails when no cited span overlaps the gold; it is then told apart by whether a gold span was
+    among the ``candidates`` the system scored (retrieval found it, the choice or the threshold
+    lost it) or not (retrieval lost it). An unanswerable one fails when it is answered."""
+    if not answerable:
+        return None if refused else FAILURE_KINDS[0]
+    retrieved = any(overlaps(c, g) for c in candidates for g in gold)
+    if refused:
+        return FAILURE_KINDS[1] if retrieved else FAILURE_KINDS[2]
+    if any(overlaps(c, g) for c in cited for g in gold):
+        return None
+    return FAILURE_KINDS[3] if retrieved else FAILURE_KINDS[4]
+
+
 # -- citations -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from eval.metrics import (
+    FAILURE_KINDS,
     citation_score,
     contains_answer,
     exact_match,
+    failure_kind,
     normalize_answer,
     overlaps,
     percentile,
@@ -135,3 +137,16 @@ def test_answer_summary() -> None:
     assert s.f1 == pytest.approx(0.5)
     assert s.contained == pytest.approx(2 / 3)
     assert summarize_answers([]).f1 is None
+
+
+def test_failure_kind_says_where_the_answer_was_lost() -> None:
+    gold = [("a.txt", 10, 20)]
+    right, wrong, far = ("a.txt", 12, 30), ("a.txt", 40, 50), ("b.txt", 10, 20)
+    assert failure_kind(True, False, [right], [wrong, right], gold) is None
+    assert failure_kind(True, False, [wrong], [wrong, right], gold) == "cited another candidate"
+    assert failure_kind(True, False, [wrong], [wrong, far], gold) == \
+        "cited, the answer was not retrieved"
+    assert failure_kind(True, True, [], [right], gold) == "refused, the answer was a candidate"
+    assert failure_kind(True, True, [], [far], gold) == "refused, the answer was not retrieved"
+    assert failure_kind(False, True, [], [wrong], []) is None
+    assert failure_kind(False, False, [wrong], [wrong], []) == FAILURE_KINDS[0]
