@@ -106,7 +106,7 @@ def failure_kinds(runs: Sequence[DatasetRun], system: str = "ours") -> list[str]
     return [*head, *rows]
 
 
-def failures(cases: Sequence[CaseResult], runs: Sequence[DatasetRun] = ()) -> list[str]:
+def failures(cases: Sequence[CaseResult], runs: Sequence[DatasetRun]) -> list[str]:
     lines = [FAILS_BEGIN, "",
              "Every failure of our system in this run, by where the answer was lost: a *candidate* "
              f"is one of the {TOP_K} sentences the system ranked highest for the question (so "

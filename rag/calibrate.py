@@ -38,7 +38,13 @@ from rag.pipeline import Engine
 from rag.reader import SCORING_FILE
 from rag.select import HEAD_FEATURES, Head, head_row
 from rag.settings import Settings
-from rag.training.data import TRAIN_FILE, VALIDATION_TITLES, Article, read_articles
+from rag.training.data import (
+    TRAIN_FILE,
+    VALIDATION_TITLES,
+    Article,
+    read_articles,
+    write_articles,
+)
 
 MAX_CANDIDATES = 24
 OFF_TOPIC_QUESTIONS = 100
@@ -77,8 +83,7 @@ def observe(engine: Engine, articles: Sequence[Article], folder: Path,
             limit: int | None = None, progress: bool = True) -> list[Observation]:
     from tqdm import tqdm
 
-    for a in articles:
-        (folder / f"{a.title}.txt").write_text(a.text, encoding="utf-8")
+    write_articles(articles, folder)
     engine.index([folder], "calibrate", base=folder)
     todo = [(a, q) for a in articles for q in a.questions[:limit]]
     out = []
@@ -99,7 +104,7 @@ def _observation(engine: Engine, question: str, collection: str, article: Articl
     probs = engine.reader.probabilities(question, passages)
     return Observation(
         bool(gold), tuple(float(p) for p in probs), tuple(c.fits for c in first),
-        tuple(c.source == f"{article.title}.txt" and any(c.start < e and s < c.end
+        tuple(c.source == article.source and any(c.start < e and s < c.end
                                                          for s, e in gold)
               for c in first),
         tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
@@ -118,7 +123,7 @@ def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
     for i, article in enumerate(articles):
         own = folder / f"only-{i}"
         own.mkdir()
-        (own / f"{article.title}.txt").write_text(article.text, encoding="utf-8")
+        write_articles([article], own)
         engine.index([own], f"calibrate-only-{i}", base=own)
         others = [(a, q) for a in articles if a is not article for q in a.questions]
         todo += [(f"calibrate-only-{i}", a, q)

@@ -53,6 +53,11 @@ class Question:
     paragraph: tuple[int, ...]
 
 
+def source_of(title: str) -> str:
+    """The source name an article is indexed under (a file ``<title>.txt``)."""
+    return f"{title}.txt"
+
+
 @dataclass(frozen=True)
 class Article:
     title: str
@@ -60,6 +65,16 @@ class Article:
     passages: tuple[Passage, ...]
     spans: tuple[tuple[int, int], ...]
     questions: tuple[Question, ...]
+
+    @property
+    def source(self) -> str:
+        return source_of(self.title)
+
+
+def write_articles(articles: Iterable[Article], folder: Path) -> None:
+    """Each article as the file it is indexed from (:attr:`Article.source`), in ``folder``."""
+    for a in articles:
+        (folder / a.source).write_text(a.text, encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ def _article(raw: dict[str, Any]) -> Article:
     text = "\n\n".join(parts)
     sentences = split_sentences(text)
     spans = tuple((s.start, s.end) for s in sentences)
-    title = title_of(f"{raw['title']}.txt")  # as the indexed file "<title>.txt" is read
+    title = title_of(source_of(raw["title"]))  # as the indexed file is read
     passages = tuple(
         Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
         for i, s in enumerate(sentences))

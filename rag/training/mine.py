@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.embed import Embedder
-from rag.training.data import Article
+from rag.training.data import Article, write_articles
 
 Mined = dict[tuple[str, int], tuple[int, ...]]
 """(article title, question's index in the article) -> sentence indices, best first."""
@@ -35,8 +35,7 @@ def first_stage_ranks(articles: Sequence[Article], top: int, embedder: Embedder 
     with tempfile.TemporaryDirectory(prefix="rag-mine-") as tmp:
         folder = Path(tmp) / "articles"
         folder.mkdir()
-        for a in articles:
-            (folder / f"{a.title}.txt").write_text(a.text, encoding="utf-8")
+        write_articles(articles, folder)
         engine = Engine(Settings(data_dir=Path(tmp) / "data", reader=False), embedder=embedder)
         engine.index([folder], "mine", base=folder)
         todo = [(a, i) for a in articles for i in range(len(a.questions))]
@@ -45,7 +44,6 @@ def first_stage_ranks(articles: Sequence[Article], top: int, embedder: Embedder 
                                file=sys.stderr):
             _, first, _ = engine.first_stage(article.questions[i].text, [], "mine")
             own = index_of[article.title]
-            found = [own.get((c.start, c.end)) for c in first
-                     if c.source == f"{article.title}.txt"]
+            found = [own.get((c.start, c.end)) for c in first if c.source == article.source]
             out[(article.title, i)] = tuple(j for j in found if j is not None)[:top]
     return out
