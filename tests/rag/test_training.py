@@ -3,6 +3,7 @@
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,11 @@ def test_pairs_label_the_sentence_holding_the_answer(tmp_path: Path) -> None:
     assert pairs(articles, seed=1) == got  # seeded
 
 
+@pytest.mark.parametrize("objective", ["pointwise", "listwise"])
 def test_a_tiny_training_run_exports_a_reader_that_loads_and_is_reproducible(
-        tmp_path: Path) -> None:
-    data = pairs(read_articles(squad_file(tmp_path)), seed=3)
-    config = TrainConfig(seed=3, batch_size=4, max_steps=2)
+        tmp_path: Path, objective: str) -> None:
+    data = pairs(read_articles(squad_file(tmp_path)), seed=3, perturbed=True)
+    config = TrainConfig(seed=3, batch_size=4, max_steps=2, objective=objective)
     digests = []
     for name in ("a", "b"):
         report = train(data, default_model_path(), tmp_path / name, config)
@@ -119,3 +121,20 @@ def test_mined_negatives_come_from_the_first_stage_of_the_question_s_own_article
     assert all(0 <= i < len(a.passages) for a in articles for (t, _), got in ranks.items()
                if t == a.title for i in got)
     assert sorted(ranks[("Normans", 0)]) == [0, 1]  # both of its sentences, none of Bridges
+
+
+def test_the_listwise_loss_is_softmax_cross_entropy_with_a_no_answer_logit_of_zero() -> None:
+    import torch
+
+    from rag.training.fit import listwise_loss
+
+    logits = torch.tensor([2.0, -1.0, 0.5, -3.0, -2.0])
+    labels = torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0])
+    groups = [7, 7, 7, 9, 9]  # an answerable question of three sentences, an unanswerable one
+    answerable = math.log(math.exp(2) + math.exp(-1) + math.exp(0.5) + 1) - 2
+    unanswerable = math.log(math.exp(-3) + math.exp(-2) + 1)
+    got = listwise_loss(logits, labels, groups).item()
+    assert got == pytest.approx((answerable + unanswerable) / 2, rel=1e-6)
+    # two answer sentences share the target
+    both = listwise_loss(torch.tensor([1.0, 1.0]), torch.tensor([1.0, 1.0]), [0, 0]).item()
+    assert both == pytest.approx(math.log(2 * math.e + 1) - math.log(2 * math.e), rel=1e-6)
