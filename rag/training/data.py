@@ -6,7 +6,8 @@ the gold sentence is the one holding the answer span; negatives are the other se
 paragraph, the sentences of other paragraphs that share the most question words (the topic is
 there, the asked fact is not), and one sentence drawn at random; an unanswerable question
 (SQuAD 2.0 ``is_impossible``) gets only negatives. Optionally, the sentences the first stage
-ranks highest that do not hold the answer join them (:mod:`rag.training.mine`).
+ranks highest that do not hold the answer join them (:mod:`rag.training.mine`), and each
+answerable question gets an unanswerable twin (:mod:`rag.training.perturb`).
 
 The split: ``TEST_TITLES`` (all of ``squad2-dev-small.json``) are never read for training;
 ``VALIDATION_TITLES`` choose the threshold and the ablations; the rest of

