@@ -74,11 +74,16 @@ def _module(base: Path) -> Any:
     return CrossEncoder()
 
 
+def _lengths(pairs: Sequence[Pair], tokenizer: Any) -> list[int]:
+    """Word pieces of each pair's question and sentence (for batching by length)."""
+    return [len(e.ids) for e in tokenizer.encode_batch(
+        [f"{p.question} {p.passage.sentence}" for p in pairs], add_special_tokens=False)]
+
+
 def _batches(pairs: Sequence[Pair], tokenizer: Any, size: int,
              rng: random.Random) -> list[list[int]]:
     """Indices of ``pairs`` in batches of similar length (less padding), batch order shuffled."""
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(
-        [f"{p.question} {p.passage.sentence}" for p in pairs], add_special_tokens=False)]
+    lengths = _lengths(pairs, tokenizer)
     order = list(range(len(pairs)))
     window = size * 50
     batches: list[list[int]] = []
@@ -93,8 +98,7 @@ def _group_batches(pairs: Sequence[Pair], tokenizer: Any, size: int,
                    rng: random.Random) -> list[list[int]]:
     """Indices of ``pairs`` in batches of whole questions (``Pair.group``), about ``size`` pairs
     each, questions of similar length together, batch order shuffled."""
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(
-        [f"{p.question} {p.passage.sentence}" for p in pairs], add_special_tokens=False)]
+    lengths = _lengths(pairs, tokenizer)
     groups: dict[int, list[int]] = {}
     for i, p in enumerate(pairs):
         groups.setdefault(p.group, []).append(i)
@@ -126,8 +130,8 @@ def listwise_loss(logits: Any, labels: Any, groups: Sequence[int]) -> Any:
     for g in dict.fromkeys(groups):
         member = ids == g
         scores = torch.cat([logits[member], logits.new_zeros(1)])
-        gold = torch.cat([labels[member] > 0.5, torch.tensor([not bool((labels[member] > 0.5)
-                                                                       .any())])])
+        answers = labels[member] > 0.5
+        gold = torch.cat([answers, (~answers.any()).reshape(1)])
         losses.append(torch.logsumexp(scores, 0) - torch.logsumexp(scores[gold], 0))
     return torch.stack(losses).mean()
 

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 NAME = "name"
 NUMBER = "number"
 _TOKEN = re.compile(r"(?<![\w'-])(?:\d[\d,]*(?:\.\d+)?|[A-Z][a-z][\w'-]*)(?![\w'-])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+|\n")
+"""What a sentence's first word follows (besides the start of the text)."""
 _FUNCTION_WORDS = frozenset(
     "The A An In On At Of For By With From To As And But Or If When While After Before During "
     "This That These Those It Its He She They Them His Her Their We Our You Your I What Which "
@@ -34,10 +35,10 @@ def swappable(text: str) -> dict[str, tuple[str, ...]]:
     """The names (capitalised words not opening a sentence, function words left out) and
     numbers of ``text``, by kind, each once, in order of first appearance."""
     found: dict[str, dict[str, None]] = {NAME: {}, NUMBER: {}}
+    openings = {0} | {m.end() for m in _SENTENCE_BREAK.finditer(text)}
     for m in _TOKEN.finditer(text):
         word = m.group()
-        if word in _FUNCTION_WORDS or (kind_of(word) == NAME
-                                       and _SENTENCE_START.search(text[:m.start()])):
+        if word in _FUNCTION_WORDS or (kind_of(word) == NAME and m.start() in openings):
             continue
         found[kind_of(word)][word] = None
     return {k: tuple(v) for k, v in found.items()}
