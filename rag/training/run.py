@@ -18,6 +18,7 @@ from pathlib import Path
 
 from index.errors import ConfigError
 from rag.reader import MODEL_DIR
+from rag.training.fit import OBJECTIVES
 
 TRAIN_LOG = "train.json"
 
@@ -39,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mined", type=int, default=0, metavar="N",
                    help="also N hard negatives per question: the sentences the first stage "
                         "ranks highest that do not answer it (rag.training.mine)")
-    p.add_argument("--objective", choices=("pointwise", "listwise"), default="pointwise",
+    p.add_argument("--objective", choices=OBJECTIVES, default="pointwise",
                    help="pointwise: each pair on its own; listwise: a question's sentences "
                         "compete with each other and with a no-answer option")
     p.add_argument("--perturbed", action="store_true",
