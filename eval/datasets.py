@@ -10,6 +10,8 @@ so the indexed source names are exactly these file names.
 - ``unseen``: our frozen test set over six documents of different kinds
   (``eval/unseen/qa.json``, documents in ``eval/unseen/docs``, indexed as they are: Markdown,
   text, HTML, PDF). Written before the reader was trained; never tuned on.
+- ``dev``: the development set, six other documents in the same format (``eval/dev/qa.json``),
+  for choosing between readers and fitting their settings; not in the default report.
 - SQuAD format (``xquad``: the 32 XQuAD articles the reader never trained on; ``squad2``:
   ``squad2-dev-small.json``, held out too; or a path): one document per article, its paragraphs
   joined by blank lines; the gold evidence is the sentence(s) holding the answer span.
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 SEED_QA = Path(__file__).resolve().parent / "seed_qa.json"
 UNSEEN_QA = Path(__file__).resolve().parent / "unseen" / "qa.json"
+DEV_QA = Path(__file__).resolve().parent / "dev" / "qa.json"
 SHARED_FILES = {
     "xquad": "xquad.en.json",
     "squad2": "squad2-dev-small.json",
@@ -92,6 +95,8 @@ def load(name_or_path: str, data_dir: Path | None = None,
         return [load_seed(SEED_QA, limit)]
     if name_or_path == "unseen":
         return [load_documents_set(UNSEEN_QA, "unseen", limit)]
+    if name_or_path == "dev":
+        return [load_documents_set(DEV_QA, "dev", limit)]
     if name_or_path in SHARED_FILES:
         path = data_dir / SHARED_FILES[name_or_path]
         if not path.exists():
@@ -102,7 +107,7 @@ def load(name_or_path: str, data_dir: Path | None = None,
         path = Path(name_or_path)
         if not path.is_file():
             raise DatasetError(f"unknown dataset {name_or_path!r}: use one of "
-                               f"{', '.join(NAMES)} or the path of a SQuAD/HotpotQA JSON file")
+                               f"{', '.join(NAMES)}, dev or the path of a SQuAD/HotpotQA JSON file")
         name = _slug(path.stem)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -38,8 +38,9 @@ def parser() -> argparse.ArgumentParser:
         prog="rag eval", description="Measure citation accuracy against gold evidence, side by "
         "side with a stock LangChain baseline, and write a report.")
     p.add_argument("--dataset", action="append", metavar="NAME_OR_PATH",
-                   help=f"{', '.join(NAMES)}, or the path of a SQuAD- or HotpotQA-format JSON "
-                   "file; repeat for several (default: all four)")
+                   help=f"{', '.join(NAMES)}, dev (the development set), or the path of a "
+                   "SQuAD- or HotpotQA-format JSON file; repeat for several (default: all but "
+                   "dev)")
     p.add_argument("--limit", type=int, metavar="N", help="first N questions of each dataset")
     p.add_argument("--out", type=Path, default=Path("eval/report"),
                    help="report folder (default: eval/report)")

@@ -48,6 +48,18 @@ FOLLOW_UP_WORDS = 30
 """Words of the previous answer the reader reads beside a follow-up question."""
 
 
+def follow_up(text: str, question: Question, turns: History) -> tuple[str, str]:
+    """(history text, what the reader reads) for ``text`` asked after ``turns``: a question
+    that leans on the last turn ("And when?") gets that turn's question and the start of its
+    answer beside it; any other question stands alone."""
+    if not (turns and question.anaphoric):
+        return "", text
+    last_q, last_a = turns[-1]
+    last_a = "" if last_a.startswith(REFUSAL_START) else unmarked(last_a)
+    return (f"{last_q} {last_a}",
+            f"{text} ({last_q} {' '.join(last_a.split()[:FOLLOW_UP_WORDS])})")
+
+
 @dataclass(frozen=True)
 class _Query:
     text: str
@@ -220,14 +232,8 @@ class Engine:
     def _prepare(self, request: dict[str, Any]) -> _Query:
         text: str = request["text"]
         question = Question.parse(text)
-        history_text = ""
-        reading = text
         turns: History = request["history"]
-        if turns and question.anaphoric:
-            last_q, last_a = turns[-1]
-            last_a = "" if last_a.startswith(REFUSAL_START) else unmarked(last_a)
-            history_text = f"{last_q} {last_a}"
-            reading = f"{text} ({last_q} {' '.join(last_a.split()[:FOLLOW_UP_WORDS])})"
+        history_text, reading = follow_up(text, question, turns)
         query_text = f"{text} {history_text}".strip()
         vector = self.embedder.embed([query_text])[0]
         return _Query(text, question, tuple(terms(history_text)), vector, request["collection"],

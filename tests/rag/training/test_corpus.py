@@ -1,0 +1,83 @@
+"""Our own training documents become articles read the way the indexer reads them."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.errors import ConfigError
+from rag.training.corpus import CORPUS_DIR, read_corpus
+from rag.training.data import pairs
+
+GUIDE = """# Kettle guide
+
+## Filling
+
+Fill the kettle to at least the MIN mark. The kettle holds 1.7 litres.
+
+## Cleaning
+
+Descale the kettle every month with white vinegar. Rinse it twice afterwards.
+"""
+
+
+def corpus(tmp_path: Path, cases: list[dict], topics: dict[str, str] | None = None) -> Path:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "kettle-guide.md").write_text(GUIDE, encoding="utf-8")
+    qa = {"description": "test", "documents": "docs", "topics": topics or {}, "cases": cases}
+    (tmp_path / "qa.json").write_text(json.dumps(qa), encoding="utf-8")
+    return tmp_path
+
+
+def case(cid: str, question: str, evidence: list[str], history: list | None = None) -> dict:
+    return {"id": cid, "question": question, "history": history or [],
+            "answers": ["x"] if evidence else [],
+            "evidence": [{"source": "kettle-guide.md", "text": t} for t in evidence],
+            "answerable": bool(evidence), "kind": "answerable"}
+
+
+def test_gold_is_the_evidence_sentence_and_follow_ups_read_as_served(tmp_path: Path) -> None:
+    folder = corpus(tmp_path, [
+        case("c1", "How much water fits in it?", ["The kettle holds 1.7 litres."]),
+        case("c2", "And how often?", ["Descale the kettle every month with white vinegar."],
+             history=[["How do I descale it?", "With white vinegar."]]),
+        case("c3", "What does the kettle cost?", []),
+    ], topics={"c3": "kettle-guide.md"})
+    (article,) = read_corpus(folder)
+    assert article.title == "kettle-guide"
+    q1, q2, q3 = article.questions
+    assert [article.passages[i].sentence for i in q1.gold] == ["The kettle holds 1.7 litres."]
+    assert q1.text == "How much water fits in it?"
+    assert set(q1.gold) < set(q1.paragraph)
+    assert q2.text == "And how often? (How do I descale it? With white vinegar.)"
+    assert [article.passages[i].sentence for i in q2.gold] == [
+        "Descale the kettle every month with white vinegar."]
+    assert not q3.gold and any("kettle" in article.passages[i].sentence for i in q3.paragraph)
+    labelled = pairs([article], 13)
+    assert {p.passage.sentence for p in labelled if p.label} == {
+        "The kettle holds 1.7 litres.", "Descale the kettle every month with white vinegar."}
+    assert all(p.label == 0 for p in labelled if p.question.startswith("What does"))
+
+
+def test_evidence_that_is_not_in_the_document_says_which_case(tmp_path: Path) -> None:
+    folder = corpus(tmp_path, [case("c1", "How big is it?", ["The kettle holds 2 litres."])])
+    with pytest.raises(ConfigError, match=r"c1: evidence not found in kettle-guide\.md"):
+        read_corpus(folder)
+
+
+def test_a_question_about_a_missing_document_says_so(tmp_path: Path) -> None:
+    folder = corpus(tmp_path, [case("c1", "Who made it?", [])], topics={"c1": "toaster.md"})
+    with pytest.raises(ConfigError, match=r"lacks: toaster\.md"):
+        read_corpus(folder)
+
+
+def test_the_committed_corpus_has_many_kinds_of_documents_and_questions() -> None:
+    articles = read_corpus(CORPUS_DIR)
+    kinds = {a.title for a in articles}
+    assert len(kinds) >= 20
+    questions = [q for a in articles for q in a.questions]
+    assert len(questions) >= 200
+    assert sum(not q.gold for q in questions) >= 50
+    for a in articles:
+        for q in a.questions:
+            assert all(0 <= i < len(a.passages) for i in q.gold + q.paragraph)
