@@ -166,6 +166,23 @@ def test_the_unseen_set_loads_its_documents_as_indexed() -> None:
             assert 0 <= start < end <= len(docs[source])
 
 
+def test_the_dev_set_loads_and_both_documents_sets_pass_their_check() -> None:
+    import subprocess
+    import sys
+
+    from eval.datasets import load
+
+    (data,) = load("dev")
+    assert data.name == "dev" and len(data.cases) >= 60
+    assert sum(not c.answerable for c in data.cases) >= 15
+    root = Path(__file__).resolve().parents[2]
+    for qa in ("eval/unseen/qa.json", "eval/dev/qa.json", "rag/training/corpus/qa.json"):
+        run = subprocess.run([sys.executable, "eval/unseen/check.py", qa], cwd=root,
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout[-2000:]
+        assert "OK: all checks passed" in run.stdout
+
+
 def test_a_file_with_training_articles_says_so(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     from eval.datasets import load

@@ -81,3 +81,21 @@ def test_the_committed_corpus_has_many_kinds_of_documents_and_questions() -> Non
     for a in articles:
         for q in a.questions:
             assert all(0 <= i < len(a.passages) for i in q.gold + q.paragraph)
+
+
+def test_no_training_document_shares_a_sentence_with_the_eval_documents() -> None:
+    from index.load import load_file
+    from index.segment import split_sentences
+
+    def sentences(folder: Path) -> set[str]:
+        out = set()
+        for path in folder.iterdir():
+            text = load_file(path, path.name, 10**8).text
+            out |= {" ".join(s.text.lower().split()) for s in split_sentences(text, path.name)
+                    if len(s.text) > 40}
+        return out
+
+    root = Path(__file__).resolve().parents[3]
+    trained = sentences(CORPUS_DIR / "docs")
+    for held in ("eval/unseen/docs", "eval/dev/docs"):
+        assert not trained & sentences(root / held)
