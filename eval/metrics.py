@@ -219,6 +219,32 @@ def summarize_refusals(outcomes: Iterable[tuple[bool, bool]]) -> RefusalSummary:
     )
 
 
+@dataclass(frozen=True)
+class Separation:
+    """How well a support score tells answerable questions from unanswerable ones, whatever
+    the threshold."""
+
+    auc: float
+    """The chance that an answerable question scores above an unanswerable one (ties: half)."""
+    refused_at: float
+    """Unanswerable questions refused by the threshold that refuses ``false_refusal`` of the
+    answerable ones (the highest such threshold: the ``floor(false_refusal * n)``-th lowest
+    answerable score; a score under it is refused)."""
+    false_refusal: float
+
+
+def separation(answerable: Sequence[float], unanswerable: Sequence[float],
+               false_refusal: float = 0.10) -> Separation | None:
+    """:class:`Separation` of the best support scores; ``None`` without both kinds."""
+    if not answerable or not unanswerable:
+        return None
+    wins = sum((a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable)
+    threshold = sorted(answerable)[int(false_refusal * len(answerable))]
+    refused = sum(u < threshold for u in unanswerable)
+    return Separation(wins / (len(answerable) * len(unanswerable)),
+                      refused / len(unanswerable), false_refusal)
+
+
 # -- latency -------------------------------------------------------------------------------------
 
 def percentile(values: Sequence[float], q: float) -> float | None:

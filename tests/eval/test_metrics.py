@@ -150,3 +150,17 @@ def test_failure_kind_says_where_the_answer_was_lost() -> None:
     assert failure_kind(True, True, [], [far], gold) == "refused, the answer was not retrieved"
     assert failure_kind(False, True, [], [wrong], []) is None
     assert failure_kind(False, False, [wrong], [wrong], []) == FAILURE_KINDS[0]
+
+
+def test_separation_counts_wins_and_refusals_at_the_false_refusal_rate() -> None:
+    from eval.metrics import separation
+
+    sep = separation([0.9, 0.8, 0.5, 0.1], [0.6, 0.2, 0.05])
+    assert sep is not None
+    # 0.9 and 0.8 beat all three, 0.5 beats two, 0.1 beats one: 9 of 12
+    assert sep.auc == 9 / 12
+    # refusing 10 % of 4 answerable: none (the threshold is the lowest score, 0.1)
+    assert sep.refused_at == 1 / 3
+    assert separation([0.5], [0.5]).auc == 0.5  # type: ignore[union-attr]
+    assert separation([0.9, 0.8], [0.6], false_refusal=0.5).refused_at == 1.0  # type: ignore[union-attr]
+    assert separation([0.5], []) is None
