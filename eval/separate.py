@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from eval.compare import read_cases
-from eval.metrics import separation
+from eval.metrics import overlaps, separation
 
 
 def _top_right(case: dict[str, Any], system: str) -> bool:
     ranked = case["systems"][system]["ranked"]
     if not ranked:
         return False
-    source, start, end = ranked[0]
-    return any(source == s and start < e and b < end for s, b, e in case["gold"])
+    return any(overlaps(tuple(ranked[0]), tuple(g)) for g in case["gold"])
 
 
 def rows(cases: Sequence[dict[str, Any]], system: str,

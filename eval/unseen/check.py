@@ -98,11 +98,12 @@ def main(qa: Path = QA) -> int:
     notes: list[str] = []
     if set(data) - {"topics"} != {"description", "documents", "cases"}:
         errors.append(f"top-level keys {sorted(data)}")
-    topic = data.get("topics", TOPIC if qa.resolve() == QA else {})
+    unseen = qa.resolve() == QA
+    topic = data.get("topics", TOPIC if unseen else {})
     docs_dir = ROOT / data["documents"]
     files = sorted(p for p in docs_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     names = {p.name for p in files}
-    for name in REQUIRED_DOCS if qa.resolve() == QA else ():
+    for name in REQUIRED_DOCS if unseen else ():
         if name not in names:
             errors.append(f"missing document {name}")
 

@@ -23,13 +23,12 @@ from typing import Any
 
 from index.errors import ConfigError
 from index.load import load_file
-from index.records import PREV_CHARS
 from index.segment import split_sentences
 from index.terms import terms
 from rag.pipeline import follow_up
-from rag.reader import Passage, title_of
+from rag.reader import title_of
 from rag.text import Question as Asked
-from rag.training.data import Article, Question
+from rag.training.data import Article, Question, passages_of
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 NEIGHBOURS = 3
@@ -64,9 +63,7 @@ def _article(path: Path, cases: Sequence[dict[str, Any]]) -> Article:
     sentences = split_sentences(text, path.name)
     spans = tuple((s.start, s.end) for s in sentences)
     title = title_of(path.name)
-    passages = tuple(
-        Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
-        for i, s in enumerate(sentences))
+    passages = passages_of(sentences, title)
     vocab = [set(terms(s.text)) for s in sentences]
     questions = []
     for case in cases:

@@ -28,6 +28,7 @@ from typing import Any
 from index.records import PREV_CHARS
 from index.segment import split_sentences
 from index.terms import terms
+from index.types import Sentence
 from rag.reader import Passage, title_of
 from rag.training.perturb import perturb, swappable
 
@@ -101,6 +102,13 @@ def read_articles(path: Path, titles: Iterable[str] | None = None,
             if a["title"] not in skip and (wanted is None or a["title"] in wanted)]
 
 
+def passages_of(sentences: Sequence[Sentence], title: str) -> tuple[Passage, ...]:
+    """What the reader reads for each sentence of a document titled ``title``: the sentence, the
+    title and the end of the sentence before (as the index records it)."""
+    return tuple(Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
+                 for i, s in enumerate(sentences))
+
+
 def _article(raw: dict[str, Any]) -> Article:
     parts: list[str] = []
     offsets: list[int] = []
@@ -113,9 +121,7 @@ def _article(raw: dict[str, Any]) -> Article:
     sentences = split_sentences(text)
     spans = tuple((s.start, s.end) for s in sentences)
     title = title_of(source_of(raw["title"]))  # as the indexed file is read
-    passages = tuple(
-        Passage(s.text, title, sentences[i - 1].text[-PREV_CHARS:] if i else "")
-        for i, s in enumerate(sentences))
+    passages = passages_of(sentences, title)
     questions: list[Question] = []
     for para, base in zip(raw["paragraphs"], offsets, strict=True):
         end = base + len(para["context"])

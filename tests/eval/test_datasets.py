@@ -166,7 +166,7 @@ def test_the_unseen_set_loads_its_documents_as_indexed() -> None:
             assert 0 <= start < end <= len(docs[source])
 
 
-def test_the_dev_set_loads_and_both_documents_sets_pass_their_check() -> None:
+def test_the_dev_set_loads_and_every_documents_set_passes_its_check() -> None:
     import subprocess
     import sys
 
