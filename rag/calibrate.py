@@ -2,18 +2,22 @@
 
     python -m rag.calibrate [--data ../shared/data] [--limit N]
 
-The validation articles of ``squad2-dev-half.json`` (:data:`rag.training.data.VALIDATION_TITLES`:
-not trained on, not reported) become documents in a scratch collection. Every question runs the
-normal retrieval and first-stage scoring, and the reader reads the best ``MAX_CANDIDATES``
-sentences. Off-topic questions join them: questions of the other articles asked of a collection
-holding one article alone, which must be refused. From these, with no further model calls, it picks:
+Two groups of validation documents, neither trained on nor reported: the validation articles of
+``squad2-dev-half.json`` (:data:`rag.training.data.VALIDATION_TITLES`) and the calibration
+documents of our own corpus (:data:`rag.training.corpus.CALIBRATION_DOCS`: a manual, terms, an
+abstract, a news page, a history, minutes). Each group becomes a scratch collection. Every
+question runs the normal retrieval and first-stage scoring, and the reader reads the best
+``MAX_CANDIDATES`` sentences. Off-topic questions join them: questions of the group's other
+documents asked of a collection holding one document alone, which must be refused. The two groups
+weigh the same in every fit below, however many questions each has. From these, with no further
+model calls, it picks:
 
 - ``candidates``: how many first-stage sentences the reader reads;
 - ``require_fit``: whether a sentence must hold the kind of thing asked for (a hand rule; kept
   only if it helps here);
 - ``threshold``: the refusal threshold, the value that gets the most questions right (the best
   sentence answers an answerable question, or an unanswerable one is refused) among those that
-  refuse at most ``--max-false-refusal`` of the answerable questions;
+  refuse at most ``--max-false-refusal`` of the answerable questions of either group;
 - ``second``: the probability a second sentence needs to be cited too (best citation F1).
 
 The choices and what they do on the validation questions are written into the ``reader``
@@ -27,6 +31,7 @@ import json
 import math
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +43,7 @@ from rag.pipeline import Engine
 from rag.reader import SCORING_FILE
 from rag.select import HEAD_FEATURES, Head, head_row
 from rag.settings import Settings
+from rag.training.corpus import CALIBRATION_DOCS, read_corpus
 from rag.training.data import (
     TRAIN_FILE,
     VALIDATION_TITLES,
@@ -66,6 +72,8 @@ class Observation:
     rows: tuple[tuple[float, ...], ...]
     """The head's inputs for each candidate (:func:`rag.select.head_row`)."""
     article: str
+    group: str = "squad"
+    """Which validation documents asked it: ``squad`` or ``own``."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +88,19 @@ class Choice:
 
 
 def observe(engine: Engine, articles: Sequence[Article], folder: Path,
-            limit: int | None = None, progress: bool = True) -> list[Observation]:
+            limit: int | None = None, progress: bool = True,
+            group: str = "squad") -> list[Observation]:
     from tqdm import tqdm
 
+    folder.mkdir(parents=True, exist_ok=True)
     write_articles(articles, folder)
-    engine.index([folder], "calibrate", base=folder)
+    engine.index([folder], f"calibrate-{group}", base=folder)
     todo = [(a, q) for a in articles for q in a.questions[:limit]]
     out = []
-    for article, q in tqdm(todo, desc="validation questions", disable=not progress,
-                           file=sys.stderr):
-        out.append(_observation(engine, q.text, "calibrate", article,
-                                [article.spans[i] for i in q.gold]))
+    for article, q in tqdm(todo, desc=f"validation questions ({group})",
+                           disable=not progress, file=sys.stderr):
+        out.append(replace(_observation(engine, q.text, f"calibrate-{group}", article,
+                                        [article.spans[i] for i in q.gold]), group=group))
     return out
 
 
@@ -113,26 +123,32 @@ def _observation(engine: Engine, question: str, collection: str, article: Articl
 
 
 def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
-                      per_article: int = OFF_TOPIC_QUESTIONS,
-                      progress: bool = True) -> list[Observation]:
+                      per_article: int = OFF_TOPIC_QUESTIONS, progress: bool = True,
+                      group: str = "squad") -> list[Observation]:
     """Questions asked of a collection that holds only another article: the documents do not
     cover them at all, and the right answer is a refusal (SQuAD has no such questions)."""
     from tqdm import tqdm
 
     todo = []
     for i, article in enumerate(articles):
-        own = folder / f"only-{i}"
-        own.mkdir()
+        own = folder / f"only-{group}-{i}"
+        own.mkdir(parents=True)
         write_articles([article], own)
-        engine.index([own], f"calibrate-only-{i}", base=own)
+        engine.index([own], f"calibrate-only-{group}-{i}", base=own)
         others = [(a, q) for a in articles if a is not article for q in a.questions]
-        todo += [(f"calibrate-only-{i}", a, q)
+        todo += [(f"calibrate-only-{group}-{i}", a, q)
                  for a, q in others[::max(1, len(others) // per_article)][:per_article]]
     out = []
-    for collection, asked_of, q in tqdm(todo, desc="off-topic questions", disable=not progress,
-                                        file=sys.stderr):
-        out.append(_observation(engine, q.text, collection, asked_of, []))
+    for collection, asked_of, q in tqdm(todo, desc=f"off-topic questions ({group})",
+                                        disable=not progress, file=sys.stderr):
+        out.append(replace(_observation(engine, q.text, collection, asked_of, []), group=group))
     return out
+
+
+def weights(observations: Sequence[Observation]) -> np.ndarray:
+    """Each observation's weight: the groups weigh the same, each question alike within one."""
+    counts = Counter(o.group for o in observations)
+    return np.array([1.0 / (len(counts) * counts[o.group]) for o in observations])
 
 
 def fit_head(observations: Sequence[Observation], k: int) -> Head:
@@ -142,7 +158,12 @@ def fit_head(observations: Sequence[Observation], k: int) -> Head:
 
     x = [r for o in observations for r in o.rows[:k]]
     y = [c for o in observations for c in o.correct[:k]]
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y))
+    w = [weight for o, weight in zip(observations, weights(observations), strict=True)
+         for _ in o.rows[:k]]
+    # rescaled to a mean of 1, so the regularisation is as strong as with plain counts
+    w = list(np.array(w) * len(w) / sum(w))
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y),
+                                                         sample_weight=np.array(w))
     return Head(tuple(round(float(w), 5) for w in model.coef_[0]),
                 round(float(model.intercept_[0]), 5))
 
@@ -176,39 +197,48 @@ def fit(observations: Sequence[Observation], k: int, require_fit: bool,
     answerable = np.array([o.answerable for o in observations])
     score = np.array([b[0] for b in best])
     correct = np.array([b[1] for b in best])
+    w = weights(observations)
+    groups = np.array([o.group for o in observations])
     choice: Choice | None = None
     for t in np.unique(np.concatenate([score, [0.0]])):
         refused = score < t
-        false_refusal = float(refused[answerable].mean()) if answerable.any() else 0.0
+        # the worst group's false refusals: a threshold may not trade one group for the other
+        false_refusal = max((float(refused[answerable & (groups == g)].mean())
+                             for g in set(groups[answerable])), default=0.0)
         if false_refusal > max_false_refusal:
             break
-        right = float(np.mean(np.where(answerable, ~refused & correct, refused)))
+        right = float(np.sum(w * np.where(answerable, ~refused & correct, refused)))
         if choice is None or right > choice.right:
             choice = Choice(k, require_fit, float(t), right, false_refusal,
-                            float(refused[~answerable].mean()) if (~answerable).any() else 0.0,
-                            float(correct[answerable].mean()) if answerable.any() else 0.0)
+                            _share(refused, w, ~answerable), _share(correct, w, answerable))
     assert choice is not None
     return choice
+
+
+def _share(flags: np.ndarray, w: np.ndarray, where: np.ndarray) -> float:
+    """The weighted share of ``flags`` among the observations ``where`` holds."""
+    return float(np.sum(w * flags * where) / np.sum(w * where)) if where.any() else 0.0
 
 
 def fit_second(observations: Sequence[Observation], choice: Choice) -> tuple[float, float]:
     """The ``second`` probability with the best citation F1 on answerable questions."""
     results = []
+    w = weights(observations)
     for second in SECOND_CHOICES:
         f1s = []
-        for o in observations:
+        for o, weight in zip(observations, w, strict=True):
             if not o.answerable:
                 continue
             rows = ranked(o, choice.candidates, choice.require_fit)
             if not rows or rows[0][0] < choice.threshold:
-                f1s.append(0.0)
+                f1s.append((0.0, weight))
                 continue
             cited = [rows[0]] + [r for r in rows[1:3] if r[0] >= second]
             hits = sum(c for _, c in cited)
             gold = max(1, sum(o.correct))  # gold sentences among the candidates read
             p, r = hits / len(cited), hits / gold
-            f1s.append(2 * p * r / (p + r) if p + r else 0.0)
-        results.append((float(np.mean(f1s)), -second))
+            f1s.append((2 * p * r / (p + r) if p + r else 0.0, weight))
+        results.append((sum(f * x for f, x in f1s) / sum(x for _, x in f1s), -second))
     f1, neg = max(results)
     return -neg, f1
 
@@ -228,12 +258,14 @@ def main(argv: list[str] | None = None) -> int:
                         for row in json.loads(args.cache.read_text(encoding="utf-8"))]
     else:
         articles = read_articles(args.data / TRAIN_FILE, titles=VALIDATION_TITLES)
+        own = read_corpus(only=CALIBRATION_DOCS)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "docs"
-            folder.mkdir()
             engine = Engine(Settings(data_dir=Path(tmp) / "data", reader=True))
-            observations = (observe(engine, articles, folder, args.limit)
-                            + observe_elsewhere(engine, articles, folder))
+            observations = (observe(engine, articles, folder / "squad", args.limit)
+                            + observe_elsewhere(engine, articles, folder)
+                            + observe(engine, own, folder / "own", args.limit, group="own")
+                            + observe_elsewhere(engine, own, folder, group="own"))
         if args.cache is not None:
             args.cache.write_text(json.dumps([o.__dict__ for o in observations]),
                                   encoding="utf-8")
@@ -261,17 +293,19 @@ def main(argv: list[str] | None = None) -> int:
         "head": None if head is None else {"features": list(HEAD_FEATURES),
                                            "weights": list(head.weights), "bias": head.bias},
         "note": ("Fitted by python -m rag.calibrate on the validation articles "
-                 f"{', '.join(sorted(VALIDATION_TITLES))} of {TRAIN_FILE} (not trained on, not "
-                 "reported). head: logistic regression of 'holds the answer' on the reader's "
-                 "logit and the first-stage features, used when it beats the reader alone "
-                 "with cross-fitted scores (fitted on two articles, scored on the third); "
-                 "threshold: the most questions right while refusing at most "
-                 f"{args.max_false_refusal:.0%} of answerable ones; candidates, require_fit, "
-                 "head: the fastest choice within half a point of the best; second: best "
-                 "citation F1."),
+                 f"{', '.join(sorted(VALIDATION_TITLES))} of {TRAIN_FILE} and the calibration "
+                 f"documents {', '.join(sorted(CALIBRATION_DOCS))} of rag/training/corpus (not "
+                 "trained on, not reported; the two groups weigh the same). head: logistic "
+                 "regression of 'holds the answer' on the reader's logit and the first-stage "
+                 "features, used when it beats the reader alone with cross-fitted scores (each "
+                 "document scored by a head fitted on the others); threshold: the most "
+                 "questions right while refusing at most "
+                 f"{args.max_false_refusal:.0%} of either group's answerable ones; candidates, "
+                 "require_fit, head: the fastest choice within half a point of the best; "
+                 "second: best citation F1."),
         "validation": {
-            "questions": len(observations),
-            "answerable": sum(o.answerable for o in observations),
+            "questions": dict(Counter(o.group for o in observations)),
+            "answerable": dict(Counter(o.group for o in observations if o.answerable)),
             "chosen": {**best.__dict__, "head": use_head, "second_f1": round(f1, 4)},
             "ablation (cross-fitted)": [
                 {**{k: round(v, 4) if isinstance(v, float) else v

@@ -21,7 +21,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,9 @@ VALIDATION_TITLES = frozenset({"Harvard_University", "Packet_switching", "Imperi
 PARAGRAPH_NEGATIVES = 6
 TOPIC_NEGATIVES = 2
 TWIN_NEGATIVES = 3
+NEAREST = 6
+"""Sentences sharing the most words with an unanswerable question that form its paragraph
+(the near negatives it is trained against) when it has no paragraph of its own."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,41 @@ def _article(raw: dict[str, Any]) -> Article:
                 gold = tuple(i for i, (s, e) in enumerate(spans) if s < hi and lo < e)
             questions.append(Question(str(qa["question"]).strip(), gold, in_para))
     return Article(str(raw["title"]), text, passages, spans, tuple(questions))
+
+
+def nearest(question: str, vocab: Sequence[set[str]], n: int = NEAREST) -> tuple[int, ...]:
+    """The indices of the ``n`` sentences (given as their sets of terms) that share the most
+    terms with ``question``, in document order."""
+    words = set(terms(question))
+    return tuple(sorted(sorted(range(len(vocab)), key=lambda i: (-len(words & vocab[i]), i))[:n]))
+
+
+def with_off_topic(articles: Sequence[Article], per_article: int, seed: int) -> list[Article]:
+    """Each article with ``per_article`` questions of the other articles added, unanswerable:
+    questions about none of a user's documents, which must be refused. Each is drawn from an
+    article chosen at random (so a few long articles do not supply them all); its paragraph is
+    the sentences that share the most of its words. A question all of whose words the article
+    holds may be answered there (a generic one: "Which journal published this study?"), so it
+    is left out."""
+    rng = random.Random(seed)
+    out = []
+    for article in articles:
+        others = [a for a in articles if a.title != article.title and a.questions]
+        if not others or per_article <= 0:
+            out.append(article)
+            continue
+        vocab = [set(terms(p.sentence)) for p in article.passages]
+        held = set().union(*vocab)
+        asked: list[str] = []
+        for _ in range(10 * per_article):
+            text = rng.choice(rng.choice(others).questions).text
+            if not set(terms(text)) <= held and text not in asked:
+                asked.append(text)
+            if len(asked) == per_article:
+                break
+        extra = tuple(Question(text, (), nearest(text, vocab)) for text in asked)
+        out.append(replace(article, questions=article.questions + extra))
+    return out
 
 
 def _twin(article: Article, q: Question, vocabulary: Mapping[str, tuple[str, ...]],

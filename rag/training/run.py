@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--own", type=int, default=OWN_PASSES, metavar="N",
                    help="passes over our own training documents (rag/training/corpus), each "
                         f"with new random negatives (default {OWN_PASSES}: SQuAD only)")
+    p.add_argument("--off-topic", type=int, default=0, metavar="N",
+                   help="add N questions of the other training articles to each article, "
+                        "unanswerable (questions about none of the documents; default 0)")
     p.add_argument("--corpus", type=Path, default=None,
                    help="the folder of our own documents (default rag/training/corpus)")
     p.add_argument("--questions", type=int, default=None,
@@ -84,12 +87,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the first stage's candidates: twice as many as kept, since gold ones are left out
         mined = first_stage_ranks(articles, 2 * args.mined)
     if args.own:
-        from rag.training.corpus import CORPUS_DIR, read_corpus
+        from rag.training.corpus import CALIBRATION_DOCS, CORPUS_DIR, read_corpus
 
-        own = read_corpus(args.corpus or CORPUS_DIR)
+        # the calibration documents fit the head and threshold: never trained on
+        own = read_corpus(args.corpus or CORPUS_DIR, exclude=CALIBRATION_DOCS)
         if args.questions is not None:
             own = [replace(a, questions=a.questions[:args.questions]) for a in own]
         articles = articles + own * args.own
+    if args.off_topic:
+        from rag.training.data import with_off_topic
+
+        articles = with_off_topic(articles, args.off_topic, config.seed)
     data = pairs(articles, config.seed, mined, args.mined, args.perturbed)
     print(f"training on {len(articles)} articles, {sum(len(a.questions) for a in articles)} "
           f"questions, {len(data)} pairs ({sum(p.label for p in data):.0f} positive)",
@@ -107,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
            "data": TRAIN_FILE, "articles": list(dict.fromkeys(a.title for a in articles)),
            "validation": sorted(VALIDATION_TITLES), "held_out": sorted(TEST_TITLES),
            "config": config.__dict__, "mined_negatives": args.mined,
-           "perturbed": args.perturbed, "own_passes": args.own, "pairs": report.pairs,
+           "perturbed": args.perturbed, "own_passes": args.own,
+           "off_topic": args.off_topic, "pairs": report.pairs,
            "steps": report.steps,
            "seconds": report.seconds, "final_loss": report.final_loss}
     (args.out / TRAIN_LOG).write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")

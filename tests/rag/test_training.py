@@ -74,9 +74,10 @@ def test_a_tiny_training_run_exports_a_reader_that_loads_and_is_reproducible(
 
 
 def test_rag_train_with_our_own_documents_runs_end_to_end(tmp_path: Path) -> None:
-    """``rag train --own 1`` as ``make train`` runs it, cut to a few steps: the SQuAD file and
-    our own corpus (a question of each document) become pairs, a model and its log."""
-    from rag.training.corpus import CORPUS_DIR
+    """``rag train --own 1 --off-topic 1`` as ``make train`` runs it, cut to a few steps: the
+    SQuAD file and our own corpus less its calibration documents (a question of each document,
+    and one of another document) become pairs, a model and its log."""
+    from rag.training.corpus import CALIBRATION_DOCS, CORPUS_DIR
     from rag.training.run import TRAIN_LOG, main
 
     data = tmp_path / "data"
@@ -84,10 +85,11 @@ def test_rag_train_with_our_own_documents_runs_end_to_end(tmp_path: Path) -> Non
     squad_file(tmp_path).rename(data / "squad2-dev-half.json")
     out = tmp_path / "reader"
     assert main(["--data", str(data), "--out", str(out), "--own", "1", "--questions", "1",
-                 "--max-steps", "2"]) == 0
+                 "--off-topic", "1", "--max-steps", "2"]) == 0
     log = json.loads((out / TRAIN_LOG).read_text(encoding="utf-8"))
-    documents = sorted(p.stem for p in (CORPUS_DIR / "docs").iterdir())
-    assert log["own_passes"] == 1 and log["steps"] == 2
+    documents = sorted(p.stem for p in (CORPUS_DIR / "docs").iterdir()
+                       if p.name not in CALIBRATION_DOCS)
+    assert log["own_passes"] == 1 and log["off_topic"] == 1 and log["steps"] == 2
     assert log["articles"] == ["Bridges", *documents]
     Reader(out, threads=1)
 

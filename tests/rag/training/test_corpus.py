@@ -1,13 +1,14 @@
 """Our own training documents become articles read the way the indexer reads them."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from index.errors import ConfigError
-from rag.training.corpus import CORPUS_DIR, read_corpus
-from rag.training.data import pairs
+from rag.training.corpus import CALIBRATION_DOCS, CORPUS_DIR, read_corpus
+from rag.training.data import Question, pairs, with_off_topic
 
 GUIDE = """# Kettle guide
 
@@ -81,6 +82,32 @@ def test_the_committed_corpus_has_many_kinds_of_documents_and_questions() -> Non
     for a in articles:
         for q in a.questions:
             assert all(0 <= i < len(a.passages) for i in q.gold + q.paragraph)
+
+
+def test_the_calibration_documents_are_read_apart_from_the_training_ones() -> None:
+    held = read_corpus(CORPUS_DIR, only=CALIBRATION_DOCS)
+    trained = read_corpus(CORPUS_DIR, exclude=CALIBRATION_DOCS)
+    assert {a.title for a in held} == {Path(name).stem for name in CALIBRATION_DOCS}
+    assert not {a.title for a in held} & {a.title for a in trained}
+    assert len(held) + len(trained) == len(read_corpus(CORPUS_DIR))
+
+
+def test_off_topic_questions_come_from_other_documents_and_are_never_answerable(
+        tmp_path: Path) -> None:
+    folder = corpus(tmp_path, [
+        case("c1", "How much water fits in it?", ["The kettle holds 1.7 litres."])])
+    (kettle,) = read_corpus(folder)
+    # every word of the first question is in the kettle guide: it may be answered there
+    toaster = replace(kettle, title="toaster", questions=(
+        Question("What does the kettle hold?", (), ()),
+        Question("Who invented the toaster?", (), ())))
+    got = with_off_topic([kettle, toaster], 3, seed=5)
+    assert got == with_off_topic([kettle, toaster], 3, seed=5)  # seeded
+    added = got[0].questions[len(kettle.questions):]
+    assert [q.text for q in added] == ["Who invented the toaster?"]
+    assert not added[0].gold and len(added[0].paragraph) == min(6, len(kettle.passages))
+    assert [q.text for q in got[1].questions[2:]] == ["How much water fits in it?"]
+    assert not any(p.label for p in pairs(got, 13) if p.question == "Who invented the toaster?")
 
 
 def test_no_training_document_shares_a_sentence_with_the_eval_documents() -> None:
