@@ -47,7 +47,7 @@ eval: $(BIN)/rag
 	$(BIN)/rag eval --out eval/report
 
 # rebuilds rag/models/reader from ../shared/data (seeded: the same files), then fits its
-# settings on the validation articles (rag/scoring.json)
+# settings on the validation documents (rag/scoring.json)
 train: $(BIN)/rag
 	$(BIN)/rag train
 	$(BIN)/python -m rag.calibrate
