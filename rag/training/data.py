@@ -7,7 +7,8 @@ paragraph, the sentences of other paragraphs that share the most question words 
 there, the asked fact is not), and one sentence drawn at random; an unanswerable question
 (SQuAD 2.0 ``is_impossible``) gets only negatives. Optionally, the sentences the first stage
 ranks highest that do not hold the answer join them (:mod:`rag.training.mine`), and each
-answerable question gets an unanswerable twin (:mod:`rag.training.perturb`).
+answerable question gets an unanswerable twin (:mod:`rag.training.perturb`), and each article
+gets questions of other articles as unanswerable ones (:func:`with_off_topic`).
 
 The split: ``TEST_TITLES`` (all of ``squad2-dev-small.json``) are never read for training;
 ``VALIDATION_TITLES`` choose the threshold and the ablations; the rest of

@@ -1,11 +1,14 @@
 """``rag train``: rebuild the reader from the shared QA data with a fixed seed.
 
-    rag train [--data ../shared/data] [--out rag/models/reader] [--own N] [--max-steps N]
+    rag train [--data ../shared/data] [--out rag/models/reader] [--own N] [--off-topic N]
+              [--max-steps N]
 
 Reads the training articles of ``squad2-dev-half.json`` (see :mod:`rag.training.data` for the
-split) and, with ``--own N``, our own training documents (:mod:`rag.training.corpus`),
-fine-tunes, exports ONNX and writes ``train.json`` (what was trained, how long it took). The
-refusal threshold is fitted afterwards by ``python -m rag.calibrate`` (``make train`` runs
+split) and ``--own`` passes over our own training documents less the calibration ones
+(:mod:`rag.training.corpus`), adds ``--off-topic`` questions of other articles to each article
+as unanswerable (:func:`rag.training.data.with_off_topic`), fine-tunes, exports ONNX and writes
+``train.json`` (what was trained, how long it took). The defaults rebuild the shipped reader.
+The refusal threshold is fitted afterwards by ``python -m rag.calibrate`` (``make train`` runs
 both).
 """
 
