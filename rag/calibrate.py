@@ -100,15 +100,15 @@ def observe(engine: Engine, articles: Sequence[Article], folder: Path,
     out = []
     for article, q in tqdm(todo, desc=f"validation questions ({group})",
                            disable=not progress, file=sys.stderr):
-        out.append(replace(_observation(engine, q.text, f"calibrate-{group}", article,
-                                        [article.spans[i] for i in q.gold]), group=group))
+        out.append(_observation(engine, q.text, f"calibrate-{group}", article,
+                                [article.spans[i] for i in q.gold], group))
     return out
 
 
 def _observation(engine: Engine, question: str, collection: str, article: Article,
-                 gold: Sequence[tuple[int, int]]) -> Observation:
+                 gold: Sequence[tuple[int, int]], group: str) -> Observation:
     """Ask ``question`` of ``collection``; ``gold`` are its answer's spans in ``article``
-    (none: the right outcome is a refusal)."""
+    (none: the right outcome is a refusal); ``group`` names its validation documents."""
     assert engine.reader is not None
     _, first, passages = engine.first_stage(question, [], collection)
     first, passages = first[:MAX_CANDIDATES], passages[:MAX_CANDIDATES]
@@ -120,7 +120,7 @@ def _observation(engine: Engine, question: str, collection: str, article: Articl
               for c in first),
         tuple(tuple(round(x, 6) for x in head_row(c, p)) for c, p in zip(
             first, probs, strict=True)),
-        article.title)
+        article.title, group)
 
 
 def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
@@ -142,7 +142,7 @@ def observe_elsewhere(engine: Engine, articles: Sequence[Article], folder: Path,
     out = []
     for collection, asked_of, q in tqdm(todo, desc=f"off-topic questions ({group})",
                                         disable=not progress, file=sys.stderr):
-        out.append(replace(_observation(engine, q.text, collection, asked_of, []), group=group))
+        out.append(_observation(engine, q.text, collection, asked_of, [], group))
     return out
 
 
@@ -159,12 +159,10 @@ def fit_head(observations: Sequence[Observation], k: int) -> Head:
 
     x = [r for o in observations for r in o.rows[:k]]
     y = [c for o in observations for c in o.correct[:k]]
-    w = [weight for o, weight in zip(observations, weights(observations), strict=True)
-         for _ in o.rows[:k]]
+    w = np.repeat(weights(observations), [len(o.rows[:k]) for o in observations])
     # rescaled to a mean of 1, so the regularisation is as strong as with plain counts
-    w = list(np.array(w) * len(w) / sum(w))
     model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y),
-                                                         sample_weight=np.array(w))
+                                                         sample_weight=w * len(w) / w.sum())
     return Head(tuple(round(float(w), 5) for w in model.coef_[0]),
                 round(float(model.intercept_[0]), 5))
 
