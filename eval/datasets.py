@@ -10,7 +10,7 @@ so the indexed source names are exactly these file names.
 - ``unseen``: our frozen test set over six documents of different kinds
   (``eval/unseen/qa.json``, documents in ``eval/unseen/docs``, indexed as they are: Markdown,
   text, HTML, PDF). Written before the reader was trained; never tuned on.
-- ``dev``: the development set, six other documents in the same format (``eval/dev/qa.json``),
+- ``dev``: the development set, 22 other documents in the same format (``eval/dev/qa.json``),
   for choosing between readers and fitting their settings; not in the default report.
 - SQuAD format (``xquad``: the 32 XQuAD articles the reader never trained on; ``squad2``:
   ``squad2-dev-small.json``, held out too; or a path): one document per article, its paragraphs
